@@ -1,0 +1,25 @@
+"""keras_imbalance: deep learning on class-imbalanced and long-tailed data.
+
+Losses, metrics and class statistics that plug into the ordinary Keras 3
+workflow (`compile`, `fit`, `save`, `export`).
+"""
+
+from keras_imbalance import losses, metrics
+from keras_imbalance.class_weights import (
+    class_counts,
+    class_priors,
+    compute_class_weights,
+    imbalance_ratio,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "class_counts",
+    "class_priors",
+    "compute_class_weights",
+    "imbalance_ratio",
+    "losses",
+    "metrics",
+]

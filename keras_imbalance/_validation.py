@@ -1,0 +1,205 @@
+"""Argument validation shared by every public object.
+
+Errors follow the Keras form::
+
+    Invalid value for argument `gamma`. Expected a non-negative float.
+    Received: gamma=-1
+"""
+
+import numbers
+
+import numpy as np
+
+
+def invalid(name, expected, received):
+    """Return the Keras-style `ValueError` for argument `name`."""
+    return ValueError(
+        f"Invalid value for argument `{name}`. Expected {expected}. "
+        f"Received: {name}={received!r}"
+    )
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_float(name, value, *, low=None, high=None, low_open=False, high_open=False):
+    """Validate a real number in an interval and return it as a Python float."""
+    if not _is_real(value) or not np.isfinite(value):
+        raise invalid(name, _interval_words(low, high, low_open, high_open), value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        raise invalid(name, _interval_words(low, high, low_open, high_open), value)
+    return float(value)
+
+
+def _interval_words(low, high, low_open, high_open):
+    if low == 0 and high is None:
+        return "a positive float" if low_open else "a non-negative float"
+    if low is None and high is None:
+        return "a finite float"
+    left = "(" if low_open else "["
+    right = ")" if high_open else "]"
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    return f"a float in {left}{lo}, {hi}{right}"
+
+
+def check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise invalid(name, "a boolean", value)
+    return bool(value)
+
+
+def check_one_of(name, value, allowed):
+    if value not in allowed:
+        raise invalid(name, f"one of {sorted(allowed)}", value)
+    return value
+
+
+def check_optional_int(name, value, *, low=0):
+    """`None` or an integer >= `low` (e.g. `ignore_class`)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise invalid(name, "None or an integer", value)
+    if low is not None and value < low:
+        raise invalid(name, f"None or an integer >= {low}", value)
+    return int(value)
+
+
+def _plain(value):
+    """A JSON-plain copy of a scalar or a sequence (for `get_config`)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def check_scalar_or_per_class(name, value, *, allow_none=False, low=0.0, high=None):
+    """A non-negative float or a 1-D sequence of them, returned JSON-plain.
+
+    Used for `gamma` and `alpha`, which take one value for all classes or one
+    per class. The length is checked against the number of classes at call
+    time, when it is known.
+    """
+    if value is None:
+        if allow_none:
+            return None
+        raise invalid(name, "a float or a sequence of floats", value)
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        value = value.numpy()
+    if _is_real(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return check_float(name, float(value), low=low, high=high)
+    try:
+        array = np.asarray(value, dtype="float64")
+    except (TypeError, ValueError):
+        raise invalid(name, "a float or a 1-D sequence of floats", value) from None
+    words = "a 1-D sequence of non-negative floats"
+    if high is not None:
+        words = f"a 1-D sequence of floats in [{low:g}, {high:g}]"
+    if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
+        raise invalid(name, words, value)
+    if np.any(array < low) or (high is not None and np.any(array > high)):
+        raise invalid(name, words, _plain(value))
+    return array.tolist()
+
+
+def check_class_counts(name, value):
+    """Validate per-class sample counts: 1-D, non-negative, not all zero."""
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        value = value.numpy()
+    if isinstance(value, dict):
+        raise invalid(
+            name, "a 1-D sequence of non-negative counts, one per class", value
+        )
+    try:
+        array = np.asarray(value, dtype="float64")
+    except (TypeError, ValueError):
+        raise invalid(
+            name, "a 1-D sequence of non-negative counts, one per class", value
+        ) from None
+    expected = "a 1-D sequence of non-negative counts, one per class, not all zero"
+    if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
+        raise invalid(name, expected, _plain(value))
+    if np.any(array < 0) or not np.any(array > 0):
+        raise invalid(name, expected, _plain(value))
+    return array
+
+
+def check_length(name, values, num_classes):
+    """Raise if a per-class sequence does not have `num_classes` entries."""
+    if values is not None and not _is_real(values) and len(values) != num_classes:
+        raise invalid(
+            name,
+            f"one value per class ({num_classes} values, from the last axis "
+            "of `y_pred`)",
+            f"<sequence of length {len(values)}>",
+        )
+
+
+def check_class_weight(name, value, num_classes=None):
+    """Per-class weights from a sequence or a `{class: weight}` dict.
+
+    A dict may leave classes out when `num_classes` is known; they get 1.0
+    (as in `fit(class_weight=...)`). Returns a list of floats.
+    """
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        value = value.numpy()
+    expected = "a 1-D sequence of non-negative floats or a dict {class: weight}"
+    if isinstance(value, dict):
+        if not value:
+            raise invalid(name, expected, value)
+        keys = list(value)
+        if any(
+            isinstance(k, bool)
+            or not isinstance(k, (numbers.Integral, np.integer, str))
+            for k in keys
+        ):
+            raise invalid(name, expected, value)
+        try:
+            keys = [int(k) for k in keys]
+        except ValueError:
+            raise invalid(name, expected, value) from None
+        if min(keys) < 0:
+            raise invalid(name, expected, value)
+        size = max(keys) + 1 if num_classes is None else num_classes
+        if max(keys) >= size:
+            raise invalid(name, f"dict keys in [0, {size - 1}] (one per class)", value)
+        array = np.ones(size, dtype="float64")
+        for k, w in zip(keys, value.values()):
+            array[k] = w
+    else:
+        try:
+            array = np.asarray(value, dtype="float64")
+        except (TypeError, ValueError):
+            raise invalid(name, expected, value) from None
+    if array.ndim != 1 or array.size == 0:
+        raise invalid(name, expected, _plain(value))
+    if not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise invalid(name, expected, _plain(value))
+    return array.tolist()
+
+
+def plain_class_weight(name, value):
+    """Validate per-class weights and keep their form: a list or a dict.
+
+    A dict keeps its keys (as ints) so that classes it leaves out still get
+    1.0 once the number of classes is known at call time.
+    """
+    weights = check_class_weight(name, value)
+    if isinstance(value, dict):
+        return {int(k): weights[int(k)] for k in value}
+    return weights
+
+
+def plain_counts(name, value):
+    """Validated class counts as a JSON-plain list (ints when integral)."""
+    array = check_class_counts(name, value)
+    if np.all(array == np.round(array)):
+        return [int(v) for v in array]
+    return array.tolist()
