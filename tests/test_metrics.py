@@ -1,0 +1,666 @@
+"""Tests for `keras_imbalance.metrics`.
+
+Each metric accumulates a confusion matrix over batches; its result must equal
+the scikit-learn / imbalanced-learn score (or the NumPy reference of the OLTR
+group accuracy) of all the predictions seen since the last reset.
+"""
+
+import json
+import re
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from imblearn.metrics import geometric_mean_score
+from sklearn.metrics import balanced_accuracy_score, f1_score
+
+from keras_imbalance.metrics import (
+    BalancedAccuracy,
+    GeometricMeanRecall,
+    GroupAccuracy,
+    MacroF1,
+    group_of_classes,
+)
+
+NUM_CLASSES = 5
+PRIORS = np.array([0.5, 0.25, 0.13, 0.08, 0.04])
+# Training counts for GroupAccuracy: many {0}, medium {1, 2}, few {3, 4}.
+TRAIN_COUNTS = [600, 100, 20, 12, 3]
+TOL = 1e-5
+
+
+# --- data and references ----------------------------------------------------
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def one_hot(labels, num_classes=NUM_CLASSES):
+    return np.eye(num_classes, dtype="float32")[np.asarray(labels)]
+
+
+def make_batches(seed, n_batches=4, batch_size=40, num_classes=NUM_CLASSES):
+    """Imbalanced labels and logits that favour the true class, in batches."""
+    rng = np.random.default_rng(seed)
+    priors = PRIORS if num_classes == NUM_CLASSES else None
+    batches = []
+    for _ in range(n_batches):
+        y = rng.choice(num_classes, size=batch_size, p=priors)
+        logits = rng.normal(size=(batch_size, num_classes)) + 1.2 * one_hot(
+            y, num_classes
+        )
+        batches.append((y, logits.astype("float32")))
+    return batches
+
+
+def concat(batches):
+    y = np.concatenate([b[0] for b in batches])
+    logits = np.concatenate([b[1] for b in batches])
+    return y, logits
+
+
+def accumulate(metric, batches, weights=None):
+    for i, (y, y_pred) in enumerate(batches):
+        sample_weight = None if weights is None else weights[i]
+        metric.update_state(y, y_pred, sample_weight=sample_weight)
+    return float(metric.result())
+
+
+def group_accuracy_reference(y, pred, members, sample_weight=None):
+    """OLTR: mean per-class recall over the group's classes present in y."""
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
+    recalls = [
+        w[(y == c) & (pred == c)].sum() / w[y == c].sum()
+        for c in members
+        if w[y == c].sum() > 0
+    ]
+    return float(np.mean(recalls)) if recalls else 0.0
+
+
+# --- checks shared by every metric ------------------------------------------
+
+
+class ConfusionMetricChecks:
+    """Checks every confusion-matrix metric passes (not collected itself).
+
+    Subclasses define `make(num_classes, **kwargs)` and
+    `reference(y_true, y_pred_classes, sample_weight, num_classes)`.
+    """
+
+    name = None
+
+    def make(self, num_classes=NUM_CLASSES, **kwargs):
+        raise NotImplementedError
+
+    def reference(self, y, pred, sample_weight=None, num_classes=NUM_CLASSES):
+        raise NotImplementedError
+
+    def checked_reference(self, y, pred, sample_weight=None, **kwargs):
+        # sklearn warns about classes only in y_pred; that case is tested.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.reference(y, pred, sample_weight, **kwargs)
+
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    def test_matches_reference_over_batches(self, seed):
+        batches = make_batches(seed)
+        y, logits = concat(batches)
+        expected = self.checked_reference(y, logits.argmax(-1))
+        assert 0.0 < expected < 1.0
+        assert accumulate(self.make(), batches) == pytest.approx(expected, abs=TOL)
+
+    def test_class_only_in_predictions(self):
+        batches = make_batches(3, n_batches=3)
+        for y, logits in batches:
+            y[y == 4] = 0  # class 4 never in the labels ...
+            logits[::7, 4] += 10.0  # ... but sometimes predicted
+        y, logits = concat(batches)
+        assert 4 not in y and 4 in logits.argmax(-1)
+        expected = self.checked_reference(y, logits.argmax(-1))
+        assert accumulate(self.make(), batches) == pytest.approx(expected, abs=TOL)
+
+    def test_class_only_in_labels(self):
+        batches = make_batches(4, n_batches=3)
+        for _, logits in batches:
+            logits[:, 3] -= 10.0  # class 3 is never predicted
+        y, logits = concat(batches)
+        assert 3 in y and 3 not in logits.argmax(-1)
+        expected = self.checked_reference(y, logits.argmax(-1))
+        assert accumulate(self.make(), batches) == pytest.approx(expected, abs=TOL)
+
+    def test_class_never_seen(self):
+        batches = make_batches(5, n_batches=2)
+        for y, logits in batches:
+            y[y == 2] = 1
+            logits[:, 2] -= 10.0
+        y, logits = concat(batches)
+        expected = self.checked_reference(y, logits.argmax(-1))
+        assert accumulate(self.make(), batches) == pytest.approx(expected, abs=TOL)
+
+    @pytest.mark.parametrize("weight_shape", ["(B,)", "(B, 1)"])
+    def test_sample_weight(self, weight_shape):
+        batches = make_batches(6)
+        rng = np.random.default_rng(60)
+        weights = [rng.uniform(0.1, 3.0, size=len(y)) for y, _ in batches]
+        y, logits = concat(batches)
+        expected = self.checked_reference(
+            y, logits.argmax(-1), sample_weight=np.concatenate(weights)
+        )
+        unweighted = self.checked_reference(y, logits.argmax(-1))
+        assert expected != pytest.approx(unweighted, abs=1e-3)
+        if weight_shape == "(B, 1)":
+            weights = [w.reshape(-1, 1) for w in weights]
+        result = accumulate(self.make(), batches, weights)
+        assert result == pytest.approx(expected, abs=TOL)
+
+    def test_integer_weights_repeat_samples(self):
+        batches = make_batches(7, n_batches=2)
+        weights = [np.arange(len(y)) % 3 + 1.0 for y, _ in batches]
+        repeated = [
+            (np.repeat(y, w.astype(int)), np.repeat(p, w.astype(int), axis=0))
+            for (y, p), w in zip(batches, weights)
+        ]
+        weighted = accumulate(self.make(), batches, weights)
+        assert weighted == pytest.approx(accumulate(self.make(), repeated), abs=TOL)
+
+    def test_zero_weight_leaves_samples_out(self):
+        # The Keras convention (masking): a sample of weight 0 is as if never
+        # seen, even when it is the only sample of its class.
+        batches = make_batches(22, n_batches=3)
+        weights, kept = [], []
+        for y, p in batches:
+            w = np.where((y == 4) | (np.arange(len(y)) % 5 == 0), 0.0, 1.0)
+            weights.append(w)
+            kept.append((y[w > 0], p[w > 0]))
+        expected = accumulate(self.make(), kept)
+        result = accumulate(self.make(), batches, weights)
+        assert result == pytest.approx(expected, abs=TOL)
+
+    def test_label_forms_agree(self):
+        batches = make_batches(8)
+        results = {}
+        for form, convert in {
+            "int (B,)": lambda y: y,
+            "int32 (B,)": lambda y: y.astype("int32"),
+            "int (B, 1)": lambda y: y.reshape(-1, 1),
+            "float (B,)": lambda y: y.astype("float32"),
+            "float (B, 1)": lambda y: y.astype("float32").reshape(-1, 1),
+            "one-hot": one_hot,
+        }.items():
+            converted = [(convert(y), p) for y, p in batches]
+            results[form] = accumulate(self.make(), converted)
+        assert len(set(results.values())) == 1, results
+
+    def test_logits_and_probabilities_agree(self):
+        batches = make_batches(9)
+        probabilities = [(y, softmax(p)) for y, p in batches]
+        from_logits = accumulate(self.make(), batches)
+        assert accumulate(self.make(), probabilities) == from_logits
+
+    def test_dense_prediction(self):
+        rng = np.random.default_rng(10)
+        batches = []
+        for _ in range(3):
+            y = rng.choice(NUM_CLASSES, size=(2, 6, 7), p=PRIORS)
+            logits = rng.normal(size=(2, 6, 7, NUM_CLASSES)) + 1.2 * one_hot(y)
+            batches.append((y, logits.astype("float32")))
+        y, logits = concat(batches)
+        expected = self.checked_reference(y.ravel(), logits.argmax(-1).ravel())
+        assert accumulate(self.make(), batches) == pytest.approx(expected, abs=TOL)
+        dense_labels = [(one_hot(y), p) for y, p in batches]
+        assert accumulate(self.make(), dense_labels) == pytest.approx(expected, abs=TOL)
+        trailing_axis = [(y[..., None], p) for y, p in batches]
+        assert accumulate(self.make(), trailing_axis) == pytest.approx(
+            expected, abs=TOL
+        )
+
+    @pytest.mark.parametrize("weight_shape", ["per image", "per pixel"])
+    def test_dense_prediction_sample_weight(self, weight_shape):
+        rng = np.random.default_rng(11)
+        batches, weights, pixel_weights = [], [], []
+        for _ in range(3):
+            y = rng.choice(NUM_CLASSES, size=(3, 4, 5), p=PRIORS)
+            logits = rng.normal(size=(3, 4, 5, NUM_CLASSES)) + 1.2 * one_hot(y)
+            batches.append((y, logits.astype("float32")))
+            if weight_shape == "per image":
+                w = rng.uniform(0.1, 3.0, size=3)
+                weights.append(w)
+                pixel_weights.append(np.broadcast_to(w[:, None, None], y.shape))
+            else:
+                w = rng.uniform(0.1, 3.0, size=y.shape)
+                weights.append(w)
+                pixel_weights.append(w)
+        y, logits = concat(batches)
+        expected = self.checked_reference(
+            y.ravel(),
+            logits.argmax(-1).ravel(),
+            sample_weight=np.concatenate(pixel_weights).ravel(),
+        )
+        result = accumulate(self.make(), batches, weights)
+        assert result == pytest.approx(expected, abs=TOL)
+
+    def test_reset_state(self):
+        first, second = make_batches(12, n_batches=2), make_batches(13, n_batches=2)
+        fresh = accumulate(self.make(), second)
+        metric = self.make()
+        accumulate(metric, first)
+        metric.reset_state()
+        assert float(metric.result()) == 0.0
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(metric.variables[0]), 0.0
+        )
+        assert accumulate(metric, second) == pytest.approx(fresh, abs=1e-7)
+
+    def test_result_before_update_is_zero(self):
+        assert float(self.make().result()) == 0.0
+
+    @pytest.mark.parametrize("from_logits", [False, True])
+    def test_binary_sigmoid_column(self, from_logits):
+        rng = np.random.default_rng(14)
+        batches = []
+        for _ in range(3):
+            y = (rng.uniform(size=30) < 0.25).astype("int64")
+            logits = rng.normal(size=(30, 1)) + 1.5 * (y[:, None] - 0.4)
+            output = logits if from_logits else 1.0 / (1.0 + np.exp(-logits))
+            batches.append((y, output.astype("float32")))
+        y, output = concat(batches)
+        threshold = 0.0 if from_logits else 0.5
+        pred = (output[:, 0] > threshold).astype("int64")
+        expected = self.checked_reference(y, pred, num_classes=2)
+        metric = self.make(num_classes=2, from_logits=from_logits)
+        assert accumulate(metric, batches) == pytest.approx(expected, abs=TOL)
+        # (B, 1) labels and 1-D predictions read the same way.
+        reshaped = [(y[:, None], p[:, 0]) for y, p in batches]
+        metric = self.make(num_classes=2, from_logits=from_logits)
+        assert accumulate(metric, reshaped) == pytest.approx(expected, abs=TOL)
+
+    def test_sigmoid_threshold(self):
+        y = np.array([1, 1, 0, 0])
+        probabilities = np.array([[0.6], [0.4], [0.45], [0.55]], dtype="float32")
+        # As probabilities: predicted [1, 0, 0, 1]; as logits: all positive.
+        as_probabilities = self.make(num_classes=2)
+        as_probabilities.update_state(y, probabilities)
+        as_logits = self.make(num_classes=2, from_logits=True)
+        as_logits.update_state(y, probabilities)
+        assert float(as_probabilities.result()) == pytest.approx(
+            self.checked_reference(y, np.array([1, 0, 0, 1]), num_classes=2)
+        )
+        assert float(as_logits.result()) == pytest.approx(
+            self.checked_reference(y, np.array([1, 1, 1, 1]), num_classes=2)
+        )
+
+    def test_ignore_class(self):
+        batches = make_batches(15, n_batches=2)
+        void, kept = [], []
+        for y, p in batches:
+            dropped = np.arange(len(y)) % 4 == 0
+            void.append((np.where(dropped, 255, y), p))
+            kept.append((y[~dropped], p[~dropped]))
+        expected = accumulate(self.make(), kept)
+        assert accumulate(self.make(ignore_class=255), void) == pytest.approx(
+            expected, abs=TOL
+        )
+
+    def test_config_round_trip(self):
+        metric = self.make(from_logits=True, ignore_class=255, name="custom")
+        config = metric.get_config()
+        assert json.loads(json.dumps(config)) == config
+        clone = type(metric).from_config(config)
+        assert clone.get_config() == config
+        assert clone.name == "custom"
+        batches = make_batches(16, n_batches=2)
+        assert accumulate(clone, batches) == accumulate(metric, batches)
+
+    def test_default_name(self):
+        assert self.make().name == self.name
+
+    def test_serialize_deserialize(self):
+        metric = self.make()
+        restored = keras.metrics.deserialize(keras.metrics.serialize(metric))
+        assert type(restored) is type(metric)
+        assert restored.get_config() == metric.get_config()
+
+    @pytest.mark.parametrize("classes", [3, 4, 6])
+    def test_wrong_number_of_classes_in_y_pred(self, classes):
+        metric = self.make()
+        message = f"`y_pred` has {classes} classes on its last axis but num_classes=5"
+        with pytest.raises(ValueError, match=re.escape(message)):
+            metric.update_state([0, 1], np.zeros((2, classes), dtype="float32"))
+
+    def test_single_column_needs_two_classes(self):
+        metric = self.make()
+        with pytest.raises(ValueError, match="needs num_classes=2"):
+            metric.update_state([0, 1], np.zeros((2, 1), dtype="float32"))
+
+    @pytest.mark.parametrize(
+        "kwargs, message",
+        [
+            ({"from_logits": "yes"}, "argument `from_logits`. Expected a boolean"),
+            ({"ignore_class": 2.5}, "argument `ignore_class`"),
+        ],
+    )
+    def test_bad_arguments(self, kwargs, message):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            self.make(**kwargs)
+
+    def test_in_compiled_model(self, trained_model):
+        """fit, evaluate, save to .keras and load without custom_objects."""
+        result = trained_model["original"][self.name]
+        assert 0.0 < result < 1.0
+        assert result == pytest.approx(trained_model["reloaded"][self.name], abs=1e-7)
+        y, pred = trained_model["y"], trained_model["pred"]
+        assert result == pytest.approx(self.checked_reference(y, pred), abs=TOL)
+
+    def test_weighted_in_compiled_model(self, trained_model):
+        result = trained_model["weighted"]["weighted_" + self.name]
+        expected = self.checked_reference(
+            trained_model["y"],
+            trained_model["pred"],
+            sample_weight=trained_model["sample_weight"],
+        )
+        assert result == pytest.approx(expected, abs=TOL)
+        reloaded = trained_model["reloaded_weighted"]["weighted_" + self.name]
+        assert result == pytest.approx(reloaded, abs=1e-7)
+
+
+# --- one test class per metric ----------------------------------------------
+
+
+class TestBalancedAccuracy(ConfusionMetricChecks):
+    name = "balanced_accuracy"
+
+    def make(self, num_classes=NUM_CLASSES, **kwargs):
+        return BalancedAccuracy(num_classes=num_classes, **kwargs)
+
+    def reference(self, y, pred, sample_weight=None, num_classes=NUM_CLASSES):
+        return balanced_accuracy_score(y, pred, sample_weight=sample_weight)
+
+    def test_docstring_numbers(self):
+        # Recalls 2/3, 1, 1.
+        metric = self.make(num_classes=3)
+        metric.update_state(
+            [0, 0, 0, 1, 2],
+            [[0.9, 0.1, 0], [0.8, 0.2, 0], [0.2, 0.8, 0], [0.1, 0.9, 0], [0, 0.3, 0.7]],
+        )
+        assert float(metric.result()) == pytest.approx(8 / 9)
+
+    @pytest.mark.parametrize("num_classes", [1, 0, -2, None, 2.0, True])
+    def test_num_classes_below_two(self, num_classes):
+        with pytest.raises(ValueError, match="argument `num_classes`"):
+            BalancedAccuracy(num_classes=num_classes)
+
+
+class TestMacroF1(ConfusionMetricChecks):
+    name = "macro_f1"
+
+    def make(self, num_classes=NUM_CLASSES, **kwargs):
+        return MacroF1(num_classes=num_classes, **kwargs)
+
+    def reference(self, y, pred, sample_weight=None, num_classes=NUM_CLASSES):
+        return f1_score(
+            y, pred, average="macro", sample_weight=sample_weight, zero_division=0
+        )
+
+    def test_matches_keras_f1_score_on_one_hot(self):
+        # Keras' F1Score takes one-hot labels only; with every class present
+        # in the labels and the predictions the two agree.
+        batches = make_batches(17)
+        keras_f1 = keras.metrics.F1Score(average="macro")
+        for y, logits in batches:
+            keras_f1.update_state(one_hot(y), one_hot(logits.argmax(-1)))
+        assert accumulate(self.make(), batches) == pytest.approx(
+            float(keras_f1.result()), abs=TOL
+        )
+
+    @pytest.mark.parametrize("num_classes", [1, 0, -2, None, 2.0, True])
+    def test_num_classes_below_two(self, num_classes):
+        with pytest.raises(ValueError, match="argument `num_classes`"):
+            MacroF1(num_classes=num_classes)
+
+
+class TestGeometricMeanRecall(ConfusionMetricChecks):
+    name = "g_mean"
+    correction = 0.0
+
+    def make(self, num_classes=NUM_CLASSES, **kwargs):
+        kwargs.setdefault("correction", self.correction)
+        return GeometricMeanRecall(num_classes=num_classes, **kwargs)
+
+    def reference(self, y, pred, sample_weight=None, num_classes=NUM_CLASSES):
+        return geometric_mean_score(
+            y, pred, sample_weight=sample_weight, correction=self.correction
+        )
+
+    def test_zero_recall_gives_zero(self):
+        batches = make_batches(18, n_batches=2)
+        for _, logits in batches:
+            logits[:, 3] -= 10.0
+        assert accumulate(self.make(correction=0.0), batches) == 0.0
+
+    @pytest.mark.parametrize("correction", [0.001, 0.05])
+    def test_correction(self, correction):
+        batches = make_batches(19, n_batches=3)
+        for y, logits in batches:
+            y[y == 4] = 0
+            logits[::9, 4] += 10.0  # class 4 only in predictions: recall 0
+            logits[:, 3] -= 10.0  # class 3 never predicted: recall 0
+        y, logits = concat(batches)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # imblearn: recall of class 4 is 0/0
+            expected = geometric_mean_score(y, logits.argmax(-1), correction=correction)
+        assert expected > 0.0
+        result = accumulate(self.make(correction=correction), batches)
+        assert result == pytest.approx(expected, abs=TOL)
+
+    def test_docstring_numbers(self):
+        metric = self.make(num_classes=2)
+        metric.update_state(
+            [0, 0, 0, 1], [[0.9, 0.1], [0.8, 0.2], [0.4, 0.6], [0.3, 0.7]]
+        )
+        assert float(metric.result()) == pytest.approx(np.sqrt(2 / 3))
+
+    @pytest.mark.parametrize("correction", [-0.1, 1.5, float("nan"), "0.1"])
+    def test_bad_correction(self, correction):
+        with pytest.raises(ValueError, match="argument `correction`"):
+            GeometricMeanRecall(num_classes=3, correction=correction)
+
+    @pytest.mark.parametrize("num_classes", [1, 0, -2, None, 2.0, True])
+    def test_num_classes_below_two(self, num_classes):
+        with pytest.raises(ValueError, match="argument `num_classes`"):
+            GeometricMeanRecall(num_classes=num_classes)
+
+
+class TestGeometricMeanRecallWithCorrection(TestGeometricMeanRecall):
+    """The shared checks again, with imblearn's `correction` in use."""
+
+    correction = 0.01
+
+    def test_default_name(self):
+        assert self.make().name == "g_mean"
+
+    # The compiled model holds GeometricMeanRecall(correction=0) only.
+    test_in_compiled_model = None
+    test_weighted_in_compiled_model = None
+
+
+class TestGroupAccuracy(ConfusionMetricChecks):
+    name = "few_shot_accuracy"
+    group = "few"
+
+    @staticmethod
+    def train_counts(num_classes):
+        if num_classes == NUM_CLASSES:
+            return TRAIN_COUNTS
+        return [300] + [10] * (num_classes - 1)  # many {0}, few the rest
+
+    def make(self, num_classes=NUM_CLASSES, **kwargs):
+        kwargs.setdefault("group", self.group)
+        return GroupAccuracy(self.train_counts(num_classes), **kwargs)
+
+    def reference(self, y, pred, sample_weight=None, num_classes=NUM_CLASSES):
+        members = group_of_classes(self.train_counts(num_classes), self.group)
+        return group_accuracy_reference(y, pred, members, sample_weight)
+
+    def test_default_group_is_few(self):
+        assert GroupAccuracy(TRAIN_COUNTS).group == "few"
+
+    @pytest.mark.parametrize(
+        "group, members",
+        [("many", [0]), ("medium", [1, 2]), ("few", [3, 4])],
+    )
+    def test_groups(self, group, members):
+        np.testing.assert_array_equal(group_of_classes(TRAIN_COUNTS, group), members)
+        batches = make_batches(20)
+        y, logits = concat(batches)
+        pred = logits.argmax(-1)
+        expected = group_accuracy_reference(y, pred, members)
+        metric = GroupAccuracy(TRAIN_COUNTS, group=group)
+        assert metric.name == f"{group}_shot_accuracy"
+        assert accumulate(metric, batches) == pytest.approx(expected, abs=TOL)
+
+    def test_groups_partition_the_classes(self):
+        counts = [500, 101, 100, 20, 19, 3, 0]
+        groups = {g: group_of_classes(counts, g) for g in ("many", "medium", "few")}
+        np.testing.assert_array_equal(groups["many"], [0, 1])
+        np.testing.assert_array_equal(groups["medium"], [2, 3])
+        np.testing.assert_array_equal(groups["few"], [4, 5, 6])
+
+    def test_mean_of_recalls_not_pooled_accuracy(self):
+        # Class 3: 1 of 1 right; class 4: 0 of 3 right. OLTR averages the
+        # per-class recalls (0.5), not the pooled accuracy (0.25).
+        y = np.array([3, 4, 4, 4, 0])
+        logits = one_hot([3, 0, 0, 0, 0])
+        metric = GroupAccuracy(TRAIN_COUNTS, group="few")
+        metric.update_state(y, logits)
+        assert float(metric.result()) == pytest.approx(0.5)
+
+    def test_group_classes_absent_from_labels_are_left_out(self):
+        y = np.array([0, 1, 3, 3, 3])  # class 4 (few-shot) absent
+        logits = one_hot([0, 1, 3, 3, 4])
+        metric = GroupAccuracy(TRAIN_COUNTS, group="few")
+        metric.update_state(y, logits)
+        assert float(metric.result()) == pytest.approx(2 / 3)
+
+    def test_custom_thresholds(self):
+        counts = [80, 60, 40, 9, 4]
+        batches = make_batches(21)
+        y, logits = concat(batches)
+        for group, members in [("many", [0, 1]), ("medium", [2]), ("few", [3, 4])]:
+            metric = GroupAccuracy(
+                counts, group=group, many_threshold=50, few_threshold=10
+            )
+            expected = group_accuracy_reference(y, logits.argmax(-1), members)
+            assert accumulate(metric, batches) == pytest.approx(expected, abs=TOL)
+
+    def test_docstring_numbers(self):
+        metric = GroupAccuracy([500, 200, 10], group="few")
+        metric.update_state(
+            [0, 1, 2, 2],
+            [[0.9, 0.1, 0], [0.2, 0.8, 0], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]],
+        )
+        assert float(metric.result()) == pytest.approx(0.5)
+
+    @pytest.mark.parametrize(
+        "counts, group, message",
+        [
+            ([500, 200], "few", "No class is few-shot"),
+            ([5, 10, 19], "many", "No class is many-shot"),
+            ([500, 5], "medium", "No class is medium-shot"),
+        ],
+    )
+    def test_empty_group(self, counts, group, message):
+        with pytest.raises(ValueError, match=message):
+            GroupAccuracy(counts, group=group)
+
+    @pytest.mark.parametrize("group", ["tail", "Few", None])
+    def test_unknown_group(self, group):
+        with pytest.raises(ValueError, match="argument `group`"):
+            GroupAccuracy(TRAIN_COUNTS, group=group)
+        with pytest.raises(ValueError, match="argument `group`"):
+            group_of_classes(TRAIN_COUNTS, group)
+
+    @pytest.mark.parametrize(
+        "kwargs, message",
+        [
+            ({"class_counts": [10]}, "argument `num_classes`"),
+            ({"class_counts": []}, "argument `class_counts`"),
+            ({"class_counts": [10, -1]}, "argument `class_counts`"),
+            ({"class_counts": [0, 0]}, "argument `class_counts`"),
+            ({"class_counts": TRAIN_COUNTS, "many_threshold": -1}, "many_threshold"),
+            (
+                {"class_counts": TRAIN_COUNTS, "few_threshold": 200},
+                "argument `few_threshold`",
+            ),
+        ],
+    )
+    def test_bad_class_counts_and_thresholds(self, kwargs, message):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            GroupAccuracy(**kwargs)
+
+    def test_config_stores_class_counts(self):
+        config = GroupAccuracy(np.array(TRAIN_COUNTS), group="medium").get_config()
+        assert config["class_counts"] == TRAIN_COUNTS
+        assert config["group"] == "medium"
+        assert "num_classes" not in config
+
+
+# --- a compiled, trained, saved and reloaded model --------------------------
+
+METRIC_NAMES = ["balanced_accuracy", "macro_f1", "g_mean", "few_shot_accuracy"]
+
+
+def _all_metrics(prefix=""):
+    return [
+        BalancedAccuracy(NUM_CLASSES, name=prefix + "balanced_accuracy"),
+        MacroF1(NUM_CLASSES, name=prefix + "macro_f1"),
+        GeometricMeanRecall(NUM_CLASSES, name=prefix + "g_mean"),
+        GroupAccuracy(TRAIN_COUNTS, group="few", name=prefix + "few_shot_accuracy"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def trained_model(tmp_path_factory):
+    """A 1-layer classifier compiled with every metric, fit, saved, reloaded."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    y = rng.choice(NUM_CLASSES, size=120, p=PRIORS)
+    signal = 2.5 * np.pad(one_hot(y), ((0, 0), (0, 3)))
+    x = (rng.normal(size=(120, 8)) + signal).astype("float32")
+    sample_weight = rng.uniform(0.2, 2.0, size=120).astype("float32")
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(NUM_CLASSES)])
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.05),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=_all_metrics(),
+        weighted_metrics=_all_metrics(prefix="weighted_"),
+    )
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    path = tmp_path_factory.mktemp("metrics") / "m.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+
+    def evaluate(m, weights=None):
+        return m.evaluate(
+            x, y, sample_weight=weights, batch_size=32, verbose=0, return_dict=True
+        )
+
+    return {
+        "original": evaluate(model),
+        "reloaded": evaluate(reloaded),
+        "weighted": evaluate(model, sample_weight),
+        "reloaded_weighted": evaluate(reloaded, sample_weight),
+        "y": y,
+        "pred": model.predict(x, batch_size=32, verbose=0).argmax(-1),
+        "sample_weight": sample_weight,
+    }
+
+
+def test_compiled_model_reports_every_metric(trained_model):
+    for results in (trained_model["original"], trained_model["reloaded"]):
+        for name in METRIC_NAMES:
+            assert name in results
+            assert "weighted_" + name in results
+            assert np.isfinite(results[name])
