@@ -12,9 +12,11 @@ import warnings
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from imblearn.metrics import geometric_mean_score
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
+from keras_imbalance import metrics
 from keras_imbalance.metrics import (
     BalancedAccuracy,
     GeometricMeanRecall,
@@ -664,3 +666,58 @@ def test_compiled_model_reports_every_metric(trained_model):
             assert name in results
             assert "weighted_" + name in results
             assert np.isfinite(results[name])
+
+
+ALL_METRICS = [
+    lambda: metrics.BalancedAccuracy(4),
+    lambda: metrics.MacroF1(4),
+    lambda: metrics.GeometricMeanRecall(4, correction=0.01),
+    lambda: metrics.GroupAccuracy([300, 60, 10, 5], group="few"),
+]
+
+
+@pytest.mark.parametrize("factory", ALL_METRICS)
+def test_saved_model_round_trip(factory, tmp_path):
+    metric = factory()
+    module = tf.Module()
+    # Keras variables are tracked through their backing tf.Variable.
+    module.metric_variables = [v.value for v in metric.variables]
+    spec = [tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None, 4), tf.float32)]
+
+    @tf.function(input_signature=spec)
+    def update(y_true, y_pred):
+        metric.update_state(y_true, y_pred)
+        return metric.result()
+
+    module.update = update
+    module.reset = tf.function(metric.reset_state, input_signature=[])
+    tf.saved_model.save(module, str(tmp_path / "metric"))
+    loaded = tf.saved_model.load(str(tmp_path / "metric"))
+    reference = factory()
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        y = rng.integers(0, 4, size=16).astype("int32")
+        p = rng.random(size=(16, 4)).astype("float32")
+        reference.update_state(y, p)
+        np.testing.assert_allclose(loaded.update(y, p), reference.result(), rtol=1e-6)
+    loaded.reset()
+    reference.reset_state()
+    np.testing.assert_allclose(
+        loaded.update(y, p), (reference.update_state(y, p), reference.result())[1]
+    )
+
+
+@pytest.mark.parametrize("factory", ALL_METRICS)
+def test_jit_compiled_evaluation(factory):
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(64, 5)).astype("float32")
+    y = rng.integers(0, 4, size=64)
+    results = []
+    for jit in (False, True):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4)])
+        model.compile(
+            loss="sparse_categorical_crossentropy", metrics=[factory()], jit_compile=jit
+        )
+        results.append(model.evaluate(x, y, batch_size=16, verbose=0))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5)
