@@ -1,0 +1,572 @@
+"""Training-step speed of each `keras_imbalance` loss against the Keras loss it extends.
+
+A fixed, seeded small CNN (32x32x3 -> Conv2D(32, 3) -> MaxPool -> Conv2D(64, 3)
+-> MaxPool -> Dense(10), logits out) is trained with `model.train_on_batch` on
+one fixed random batch (128 images, 10 classes). Every loss gets its own model
+(same architecture and initial weights) compiled twice:
+
+* ``graph``: ``model.compile(..., jit_compile=False)`` (a `tf.function`);
+* ``xla``: ``model.compile(..., jit_compile=True)``.
+
+Each candidate is timed against its peer after a warm-up in interleaved
+rounds of one step each (A B, B A, A B, ...), so drifts of a shared machine
+hit both sides alike. The table reports the median per-step time of each side
+and the median of the per-round ratios ours / peer (paired, so it cancels any
+slowdown that lasts longer than a round) with a ~95% confidence interval; the
+target is a ratio of at most 1.05.
+A Keras-vs-Keras row (`CategoricalCrossentropy` against a second instance of
+itself) shows the noise floor of the run.
+
+Peers: `FocalLoss` against `keras.losses.CategoricalFocalCrossentropy`; the
+multi-label losses (`BinaryFocalLoss`, `SigmoidFocalCrossEntropy`,
+`AsymmetricLoss`) against `keras.losses.BinaryCrossentropy` (and
+`BinaryFocalLoss` also against `keras.losses.BinaryFocalCrossentropy`); every
+other loss, Dice and Tversky included (Keras has no overlap loss), against
+`keras.losses.CategoricalCrossentropy`. All losses take logits
+(`from_logits=True`) and one-hot (multi-class) or multi-hot (multi-label)
+float labels, so both sides see identical inputs.
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_losses.py           # ~6 min, writes docs/benchmarks.md
+    python benchmarks/bench_losses.py --quick   # ~1 min smoke run, prints only
+    python benchmarks/bench_losses.py --output docs/benchmarks.md
+    python benchmarks/bench_losses.py --modes xla --only focal,ldam
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = 1.05
+NUM_CLASSES = 10
+IMAGE_SHAPE = (32, 32, 3)
+MODES = {"graph": False, "xla": True}
+
+
+def long_tail_counts(num_classes=NUM_CLASSES, head=5000, tail=50):
+    """Exponential long-tail profile: `head` samples down to `tail` samples."""
+    ratio = (tail / head) ** (1.0 / (num_classes - 1))
+    return [round(head * ratio**i) for i in range(num_classes)]
+
+
+def loss_specs(counts):
+    """`(key, label kind, factory)` for every loss timed; factories build fresh objects.
+
+    Label kind is "onehot" (multi-class) or "multihot" (multi-label).
+    """
+    import keras
+
+    from keras_imbalance import class_weights, losses
+
+    weights = class_weights.compute_class_weights(counts, "balanced").tolist()
+    return {
+        # Keras peers.
+        "keras_ce": (
+            "CategoricalCrossentropy",
+            "onehot",
+            lambda: keras.losses.CategoricalCrossentropy(from_logits=True),
+        ),
+        "keras_focal": (
+            "CategoricalFocalCrossentropy",
+            "onehot",
+            lambda: keras.losses.CategoricalFocalCrossentropy(
+                alpha=0.25, gamma=2.0, from_logits=True
+            ),
+        ),
+        "keras_bce": (
+            "BinaryCrossentropy",
+            "multihot",
+            lambda: keras.losses.BinaryCrossentropy(from_logits=True),
+        ),
+        "keras_binary_focal": (
+            "BinaryFocalCrossentropy",
+            "multihot",
+            lambda: keras.losses.BinaryFocalCrossentropy(
+                apply_class_balancing=True, alpha=0.25, gamma=2.0, from_logits=True
+            ),
+        ),
+        # Ours.
+        "focal": (
+            "FocalLoss",
+            "onehot",
+            lambda: losses.FocalLoss(gamma=2.0, alpha=0.25, from_logits=True),
+        ),
+        "weighted": (
+            "WeightedCrossEntropy",
+            "onehot",
+            lambda: losses.WeightedCrossEntropy(weights, from_logits=True),
+        ),
+        "cb_softmax": (
+            'ClassBalancedLoss(loss_type="softmax")',
+            "onehot",
+            lambda: losses.ClassBalancedLoss(
+                counts, loss_type="softmax", from_logits=True
+            ),
+        ),
+        "cb_focal": (
+            'ClassBalancedLoss(loss_type="focal")',
+            "onehot",
+            lambda: losses.ClassBalancedLoss(
+                counts, loss_type="focal", from_logits=True
+            ),
+        ),
+        "ldam": ("LDAMLoss", "onehot", lambda: losses.LDAMLoss(counts)),
+        "balanced_softmax": (
+            "BalancedSoftmaxLoss",
+            "onehot",
+            lambda: losses.BalancedSoftmaxLoss(counts),
+        ),
+        "logit_adjusted": (
+            "LogitAdjustedLoss",
+            "onehot",
+            lambda: losses.LogitAdjustedLoss(class_counts=counts),
+        ),
+        "dice": ("DiceLoss", "onehot", lambda: losses.DiceLoss(from_logits=True)),
+        "tversky": (
+            "TverskyLoss",
+            "onehot",
+            lambda: losses.TverskyLoss(from_logits=True),
+        ),
+        "binary_focal": (
+            "BinaryFocalLoss",
+            "multihot",
+            lambda: losses.BinaryFocalLoss(gamma=2.0, alpha=0.25, from_logits=True),
+        ),
+        "sigmoid_focal": (
+            'SigmoidFocalCrossEntropy(reduction="sum_over_batch_size")',
+            "multihot",
+            # TF-Addons' default reduction is "none"; reduce like the peer does.
+            lambda: losses.SigmoidFocalCrossEntropy(
+                from_logits=True, reduction="sum_over_batch_size"
+            ),
+        ),
+        "asymmetric": (
+            "AsymmetricLoss",
+            "multihot",
+            lambda: losses.AsymmetricLoss(from_logits=True),
+        ),
+    }
+
+
+# (candidate, peer). The first row is the noise control: Keras CE against a
+# second, independently compiled Keras CE model.
+PAIRS = [
+    ("keras_ce", "keras_ce"),
+    ("focal", "keras_focal"),
+    ("weighted", "keras_ce"),
+    ("cb_softmax", "keras_ce"),
+    ("cb_focal", "keras_ce"),
+    ("ldam", "keras_ce"),
+    ("balanced_softmax", "keras_ce"),
+    ("logit_adjusted", "keras_ce"),
+    ("dice", "keras_ce"),
+    ("tversky", "keras_ce"),
+    ("binary_focal", "keras_bce"),
+    ("binary_focal", "keras_binary_focal"),
+    ("sigmoid_focal", "keras_bce"),
+    ("asymmetric", "keras_bce"),
+]
+
+
+def build_model(seed):
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input(IMAGE_SHAPE),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(NUM_CLASSES),
+        ]
+    )
+
+
+class Runner:
+    """One compiled model per (loss, mode, instance), built on first use."""
+
+    def __init__(self, specs, data, seed):
+        self.specs = specs
+        self.data = data
+        self.seed = seed
+        self.models = {}
+
+    def get(self, key, mode, instance=0):
+        cache_key = (key, mode, instance)
+        if cache_key not in self.models:
+            import keras
+
+            _, kind, factory = self.specs[key]
+            model = build_model(self.seed)
+            model.compile(
+                optimizer=keras.optimizers.SGD(learning_rate=1e-4),
+                loss=factory(),
+                jit_compile=MODES[mode],
+            )
+            x, y = self.data[kind]
+            model.train_on_batch(x, y)  # trace (and XLA-compile)
+            self.models[cache_key] = (model, x, y)
+        return self.models[cache_key]
+
+    def forget(self, mode):
+        """Drop a finished mode's models (and their compiled functions)."""
+        self.models = {k: v for k, v in self.models.items() if k[1] != mode}
+
+
+def time_steps(entry, steps):
+    """Mean seconds per step over `steps` consecutive training steps."""
+    model, x, y = entry
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(x, y)  # returns NumPy logs: synchronises each step
+    return (time.perf_counter() - start) / max(steps, 1)
+
+
+def median_ci(values, z=1.96):
+    """Median and a distribution-free ~95% confidence interval for it.
+
+    The interval is the pair of order statistics at ranks
+    `n/2 -+ z*sqrt(n)/2` (normal approximation to the binomial).
+    """
+    ordered = sorted(values)
+    n = len(ordered)
+    half = z * n**0.5 / 2
+    lo = max(0, int(n / 2 - half))
+    hi = min(n - 1, int(n / 2 + half + 0.5))
+    return statistics.median(ordered), ordered[lo], ordered[hi]
+
+
+def measure_pair(runner, cand, peer, mode, args):
+    """Interleaved A B / B A rounds of one step each; paired per-round ratios."""
+    a = runner.get(cand, mode)
+    b = runner.get(peer, mode, instance=1 if cand == peer else 0)
+    time_steps(a, args.warmup_steps)
+    time_steps(b, args.warmup_steps)
+    per_step = min(time_steps(a, 1) + time_steps(b, 1) for _ in range(2))
+    rounds = max(args.min_rounds, round(args.seconds_per_pair / per_step))
+    times_a, times_b, ratios = [], [], []
+    for r in range(rounds):
+        if r % 2 == 0:
+            ta = time_steps(a, 1)
+            tb = time_steps(b, 1)
+        else:
+            tb = time_steps(b, 1)
+            ta = time_steps(a, 1)
+        times_a.append(ta)
+        times_b.append(tb)
+        ratios.append(ta / tb)
+    ratio, lo, hi = median_ci(ratios)
+    return {
+        "ours_ms": statistics.median(times_a) * 1e3,
+        "peer_ms": statistics.median(times_b) * 1e3,
+        "ratio": ratio,
+        "ci": (lo, hi),
+        "rounds": rounds,
+    }
+
+
+def make_data(batch_size, seed):
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    x = tf.constant(rng.standard_normal((batch_size, *IMAGE_SHAPE), dtype="float32"))
+    labels = rng.integers(0, NUM_CLASSES, batch_size)
+    onehot = tf.constant(np.eye(NUM_CLASSES, dtype="float32")[labels])
+    multihot = tf.constant(
+        (rng.random((batch_size, NUM_CLASSES)) < 0.2).astype("float32")
+    )
+    return {"onehot": (x, onehot), "multihot": (x, multihot)}
+
+
+def machine_info():
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    gpus = tf.config.list_physical_devices("GPU")
+    return {
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": f"{cpu}, {os.cpu_count()} logical CPUs",
+        "device": f"{len(gpus)} GPU(s)" if gpus else "CPU only (no GPU visible)",
+        "versions": (
+            f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+            f"Keras {keras.__version__} (backend {keras.backend.backend()}), "
+            f"NumPy {np.__version__}"
+        ),
+        "os": platform.platform(),
+    }
+
+
+def loadavg():
+    try:
+        return "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
+    except (AttributeError, OSError):
+        return "n/a"
+
+
+def verdict(res):
+    if res["ratio"] <= TARGET:
+        return "yes"
+    if res["ci"][0] > TARGET:
+        return "**no**"
+    return "*no, within noise*"
+
+
+def render(results, specs, info, args, counts, runtime, load_start, load_end):
+    lines = [
+        "# Loss benchmarks: training-step time against Keras",
+        "",
+        "Generated by `python benchmarks/bench_losses.py"
+        + (" --quick" if args.quick else "")
+        + "`; do not edit by hand, rerun the script.",
+        "",
+        "## What is measured",
+        "",
+        "One training step (`model.train_on_batch`: forward, loss, backward, SGD "
+        "update) of a fixed, seeded small CNN: input 32x32x3, "
+        "Conv2D(32, 3, relu), MaxPool, Conv2D(64, 3, relu), MaxPool, Flatten, "
+        f"Dense({NUM_CLASSES}) logits; batch {args.batch_size}, one fixed batch "
+        "of random images. Each loss gets its own model with the same initial "
+        "weights.",
+        "",
+        "* **graph**: `model.compile(..., jit_compile=False)` (`tf.function`).",
+        "* **xla**: `model.compile(..., jit_compile=True)`.",
+        "",
+        "Every loss takes logits (`from_logits=True`) and float labels: one-hot "
+        "for the multi-class losses, multi-hot (each label on with probability "
+        "0.2) for the multi-label ones, so candidate and peer see identical "
+        "inputs. Class statistics (`class_counts`) follow the exponential "
+        f"long-tail profile {counts}. Peers: `FocalLoss` against Keras "
+        "`CategoricalFocalCrossentropy` (both `alpha=0.25, gamma=2`); "
+        "`BinaryFocalLoss`, `SigmoidFocalCrossEntropy` and `AsymmetricLoss` "
+        "against `BinaryCrossentropy` (and `BinaryFocalLoss` also against "
+        "`BinaryFocalCrossentropy(apply_class_balancing=True)`); all others "
+        "against `CategoricalCrossentropy`. `DiceLoss` and `TverskyLoss` are "
+        "compared with cross-entropy only because Keras has no overlap loss "
+        "for multi-class logits. The first row of each table times Keras "
+        "`CategoricalCrossentropy` against a second, separately compiled copy "
+        "of itself: it shows how far from 1.00 noise alone moves a ratio.",
+        "",
+        f"Timing: after {args.warmup_steps} warm-up steps per model, each "
+        "pair runs interleaved rounds of one training step each (A B, B A, "
+        f"A B, ...) for about {args.seconds_per_pair:g} s (`rounds`, at least "
+        f"{args.min_rounds}). `median ms/step (ours)` and `peer ms/step` are "
+        "the median step times of each side. `ratio` is the median of the "
+        "per-round ratios ours / peer: the two steps of a round run back to "
+        "back, so the pairing cancels any slowdown of the machine that lasts "
+        "longer than a round (the ratio of the two medians does not, and can "
+        "differ from it when the load changed during the pair). `95% CI` is "
+        "a distribution-free confidence interval for that median (order "
+        "statistics). Verdict: **yes** when the ratio is at most "
+        f"{TARGET:.2f}; **no** when even the lower end of the interval is "
+        f"above {TARGET:.2f} (consistently slower); *no, within noise* "
+        "when the ratio is above the target but the interval reaches below it.",
+        "",
+        "## Machine",
+        "",
+        f"* Date: {info['date']}",
+        f"* CPU: {info['cpu']}; {info['device']}",
+        f"* {info['versions']}",
+        f"* OS: {info['os']}",
+        f"* Load average (1/5/15 min) at start: {load_start}; at end: {load_end}",
+        f"* Total runtime of the run: {runtime / 60:.1f} min",
+        "",
+    ]
+    for mode, rows in results.items():
+        flag = "False" if mode == "graph" else "True"
+        lines += [
+            f"## {mode} (`jit_compile={flag}`)",
+            "",
+            "| loss | peer | median ms/step (ours) | peer ms/step | ratio "
+            f"| within {TARGET:.2f}x? | 95% CI | rounds |",
+            "| --- | --- | ---: | ---: | ---: | :---: | :---: | ---: |",
+        ]
+        for cand, peer, res in rows:
+            cname = specs[cand][0]
+            if cand == peer:
+                cname += " (2nd copy, noise control)"
+            pname = specs[peer][0]
+            if "error" in res:
+                lines.append(
+                    f"| {cname} | {pname} | - | - | - | error | {res['error']} | - |"
+                )
+                continue
+            lo, hi = res["ci"]
+            lines.append(
+                f"| {cname} | {pname} | {res['ours_ms']:.1f} | "
+                f"{res['peer_ms']:.1f} | {res['ratio']:.3f} | {verdict(res)} | "
+                f"{lo:.3f}-{hi:.3f} | {res['rounds']} |"
+            )
+        lines.append("")
+    spreads = []
+    for mode, rows in results.items():
+        ms = [
+            r[k] for _, _, r in rows if "error" not in r for k in ("ours_ms", "peer_ms")
+        ]
+        if ms:
+            spreads.append(f"{min(ms):.1f} to {max(ms):.1f} ms in {mode} mode")
+    spread = (
+        " In this run the median step time (the same network in every row) "
+        f"ranged from {' and from '.join(spreads)}; differences between rows "
+        "reflect the load of the machine at the time, not the loss."
+        if spreads
+        else ""
+    )
+    lines += [
+        "## Caveat: noise",
+        "",
+        "These are wall-clock times on a small shared CPU machine (no GPU), "
+        "where other processes (tests, editors) ran at the same time." + spread,
+        "",
+        "Interleaving one step of each side per round cancels changes of load "
+        "slower than a round, not bursts within one. The confidence interval "
+        "covers the sampling noise of a pair only, not systematic effects "
+        "(the state of caches, a load pattern in step with the rounds), so "
+        "even the noise-control row, two identical "
+        "Keras models, can sit an interval's width away from 1.00: read "
+        "differences of a percent or two as noise. The loss itself is a "
+        "handful of element-wise operations on a "
+        f"({args.batch_size}, {NUM_CLASSES}) tensor, small next to the "
+        "convolutions, so this benchmark answers whether a loss makes a "
+        "realistic training step slower, not how fast the loss is on its own. "
+        "A ratio above the target should be rerun (`--only KEY --modes MODE "
+        "--seconds-per-pair 30`) before it is believed. Graph and XLA step "
+        "times are not comparable with each other (XLA on CPU is slower for "
+        "this model); only the ratios within a table are meaningful.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="~1 minute smoke run (prints only)"
+    )
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="markdown file to write (default: docs/benchmarks.md for a full "
+        "run, none for --quick)",
+    )
+    parser.add_argument(
+        "--seconds-per-pair", type=float, help="timed seconds per (loss, peer) pair"
+    )
+    parser.add_argument("--min-rounds", type=int, help="fewest rounds per pair")
+    parser.add_argument("--warmup-steps", type=int, help="untimed steps per model")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--modes", default="graph,xla", help="comma-separated subset of graph,xla"
+    )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated candidate keys to time (e.g. focal,ldam)",
+    )
+    args = parser.parse_args(argv)
+    defaults = (
+        {"seconds_per_pair": 0.5, "min_rounds": 3, "warmup_steps": 1}
+        if args.quick
+        else {"seconds_per_pair": 8.0, "min_rounds": 25, "warmup_steps": 5}
+    )
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.output is None and not args.quick:
+        args.output = str(ROOT / "docs" / "benchmarks.md")
+    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in args.modes if m not in MODES]
+    if unknown:
+        parser.error(f"unknown mode(s) {unknown}; choose from {list(MODES)}")
+    if args.min_rounds < 1 or args.seconds_per_pair <= 0 or args.warmup_steps < 0:
+        parser.error(
+            "need --min-rounds >= 1, --seconds-per-pair > 0, --warmup-steps >= 0"
+        )
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    started = time.perf_counter()
+    load_start = loadavg()
+
+    counts = long_tail_counts()
+    specs = loss_specs(counts)
+    pairs = PAIRS
+    if args.only:
+        wanted = {k.strip() for k in args.only.split(",")}
+        unknown = wanted - set(specs)
+        if unknown:
+            raise SystemExit(f"unknown loss key(s) {sorted(unknown)}; see PAIRS")
+        pairs = [p for p in PAIRS if p[0] in wanted]
+    runner = Runner(specs, make_data(args.batch_size, args.seed), args.seed)
+
+    results = {}
+    for mode in args.modes:
+        rows = results.setdefault(mode, [])
+        for cand, peer in pairs:
+            t0 = time.perf_counter()
+            try:
+                res = measure_pair(runner, cand, peer, mode, args)
+            except Exception as exc:  # noqa: BLE001 - report, keep going
+                msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:120]
+                res = {"error": msg.replace("|", "/")}
+            rows.append((cand, peer, res))
+            if "error" in res:
+                summary = res["error"]
+            else:
+                summary = (
+                    f"{res['ours_ms']:7.1f} vs {res['peer_ms']:7.1f} ms/step  "
+                    f"ratio {res['ratio']:.3f} "
+                    f"[{res['ci'][0]:.3f}, {res['ci'][1]:.3f}]  "
+                    f"{res['rounds']} rounds"
+                )
+            print(
+                f"[{mode:5s}] {cand:>16s} vs {peer:<18s} {summary}  "
+                f"[{time.perf_counter() - t0:.0f}s]",
+                file=sys.stderr,
+                flush=True,
+            )
+        runner.forget(mode)
+
+    runtime = time.perf_counter() - started
+    text = render(
+        results, specs, machine_info(), args, counts, runtime, load_start, loadavg()
+    )
+    if args.output:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        print(f"wrote {out} (total {runtime:.0f} s)", file=sys.stderr)
+    else:
+        print(text)
+        print(f"total {runtime:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
