@@ -28,26 +28,26 @@ float labels, so both sides see identical inputs.
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_losses.py           # ~6 min, writes docs/benchmarks.md
+    python benchmarks/bench_losses.py           # ~6 min, updates docs/benchmarks.md
     python benchmarks/bench_losses.py --quick   # ~1 min smoke run, prints only
     python benchmarks/bench_losses.py --output docs/benchmarks.md
     python benchmarks/bench_losses.py --modes xla --only focal,ldam
 """
 
 import argparse
-import datetime
 import os
-import platform
-import statistics
 import sys
 import time
 from pathlib import Path
+
+from _timing import loadavg, machine_info, paired_rounds, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 1.05
 NUM_CLASSES = 10
 IMAGE_SHAPE = (32, 32, 3)
 MODES = {"graph": False, "xla": True}
+SECTION = "bench_losses"  # its part of docs/benchmarks.md, between marker comments
 
 
 def long_tail_counts(num_classes=NUM_CLASSES, head=5000, tail=50):
@@ -224,55 +224,23 @@ class Runner:
         self.models = {k: v for k, v in self.models.items() if k[1] != mode}
 
 
-def time_steps(entry, steps):
-    """Mean seconds per step over `steps` consecutive training steps."""
-    model, x, y = entry
-    start = time.perf_counter()
-    for _ in range(steps):
-        model.train_on_batch(x, y)  # returns NumPy logs: synchronises each step
-    return (time.perf_counter() - start) / max(steps, 1)
-
-
-def median_ci(values, z=1.96):
-    """Median and a distribution-free ~95% confidence interval for it.
-
-    The interval is the pair of order statistics at ranks
-    `n/2 -+ z*sqrt(n)/2` (normal approximation to the binomial).
-    """
-    ordered = sorted(values)
-    n = len(ordered)
-    half = z * n**0.5 / 2
-    lo = max(0, int(n / 2 - half))
-    hi = min(n - 1, int(n / 2 + half + 0.5))
-    return statistics.median(ordered), ordered[lo], ordered[hi]
-
-
 def measure_pair(runner, cand, peer, mode, args):
     """Interleaved A B / B A rounds of one step each; paired per-round ratios."""
     a = runner.get(cand, mode)
     b = runner.get(peer, mode, instance=1 if cand == peer else 0)
-    time_steps(a, args.warmup_steps)
-    time_steps(b, args.warmup_steps)
-    per_step = min(time_steps(a, 1) + time_steps(b, 1) for _ in range(2))
-    rounds = max(args.min_rounds, round(args.seconds_per_pair / per_step))
-    times_a, times_b, ratios = [], [], []
-    for r in range(rounds):
-        if r % 2 == 0:
-            ta = time_steps(a, 1)
-            tb = time_steps(b, 1)
-        else:
-            tb = time_steps(b, 1)
-            ta = time_steps(a, 1)
-        times_a.append(ta)
-        times_b.append(tb)
-        ratios.append(ta / tb)
-    ratio, lo, hi = median_ci(ratios)
+    res = paired_rounds(
+        a,
+        b,
+        warmup_steps=args.warmup_steps,
+        seconds=args.seconds_per_pair,
+        min_rounds=args.min_rounds,
+    )
     return {
-        "ours_ms": statistics.median(times_a) * 1e3,
-        "peer_ms": statistics.median(times_b) * 1e3,
-        "ratio": ratio,
-        "ci": (lo, hi),
-        "rounds": rounds,
+        "ours_ms": res["a_ms"],
+        "peer_ms": res["b_ms"],
+        "ratio": res["ratio"],
+        "ci": res["ci"],
+        "rounds": res["rounds"],
     }
 
 
@@ -288,41 +256,6 @@ def make_data(batch_size, seed):
         (rng.random((batch_size, NUM_CLASSES)) < 0.2).astype("float32")
     )
     return {"onehot": (x, onehot), "multihot": (x, multihot)}
-
-
-def machine_info():
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    gpus = tf.config.list_physical_devices("GPU")
-    return {
-        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "cpu": f"{cpu}, {os.cpu_count()} logical CPUs",
-        "device": f"{len(gpus)} GPU(s)" if gpus else "CPU only (no GPU visible)",
-        "versions": (
-            f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
-            f"Keras {keras.__version__} (backend {keras.backend.backend()}), "
-            f"NumPy {np.__version__}"
-        ),
-        "os": platform.platform(),
-    }
-
-
-def loadavg():
-    try:
-        return "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
-    except (AttributeError, OSError):
-        return "n/a"
 
 
 def verdict(res):
@@ -559,10 +492,9 @@ def main(argv=None):
         results, specs, machine_info(), args, counts, runtime, load_start, loadavg()
     )
     if args.output:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
-        print(f"wrote {out} (total {runtime:.0f} s)", file=sys.stderr)
+        # Only this script's section; bench_layers.py owns another one.
+        write_section(args.output, SECTION, text)
+        print(f"wrote {args.output} (total {runtime:.0f} s)", file=sys.stderr)
     else:
         print(text)
         print(f"total {runtime:.0f} s", file=sys.stderr)
