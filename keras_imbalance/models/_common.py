@@ -1,0 +1,192 @@
+"""Pieces shared by the builders: validation, trunks and heads."""
+
+import keras
+
+from keras_imbalance._validation import check_optional_int, invalid
+
+HEADS = ("dense", "cosine")
+BACKBONES = ("small_cnn", "small_resnet")
+
+
+def check_num_classes(num_classes):
+    value = check_optional_int("num_classes", num_classes, low=2)
+    if value is None:
+        raise invalid("num_classes", "an integer >= 2", num_classes)
+    return value
+
+
+def check_input_shape(input_shape, *, ranks=(1, 2, 3), name="input_shape"):
+    """A tuple of positive ints (None allowed for sizes) of one of `ranks`."""
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        raise invalid(
+            name, f"a shape tuple of rank in {list(ranks)}", input_shape
+        ) from None
+    if len(shape) not in ranks or not all(
+        d is None or (isinstance(d, int) and d > 0) for d in shape
+    ):
+        raise invalid(
+            name,
+            f"a shape tuple without the batch axis, of rank in {list(ranks)} "
+            "((features,), (steps, channels) or (height, width, channels))",
+            input_shape,
+        )
+    if shape[-1] is None:
+        raise invalid(name, "a known last (channel/feature) dimension", input_shape)
+    return shape
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise invalid(name, f"one of {list(choices)}", value)
+    return value
+
+
+def classifier_head(features, num_classes, head, *, dropout=0.0, name="classifier"):
+    """Logits from pooled features: a `Dense` or a `CosineClassifier` layer."""
+    from keras_imbalance.layers import CosineClassifier
+
+    check_choice("head", head, HEADS)
+    if dropout:
+        features = keras.layers.Dropout(dropout, name=f"{name}_dropout")(features)
+    if head == "cosine":
+        return CosineClassifier(num_classes, name=name)(features)
+    return keras.layers.Dense(num_classes, name=name)(features)
+
+
+def _conv(rank):
+    return keras.layers.Conv1D if rank == 1 else keras.layers.Conv2D
+
+
+def _pool(rank):
+    return keras.layers.MaxPooling1D if rank == 1 else keras.layers.MaxPooling2D
+
+
+def global_pool(x, name):
+    rank = len(x.shape) - 2
+    layer = (
+        keras.layers.GlobalAveragePooling1D
+        if rank == 1
+        else keras.layers.GlobalAveragePooling2D
+    )
+    return layer(name=name)(x)
+
+
+def conv_stage(
+    x, filters, *, kernel_size=3, attention=None, residual=False, downsample=True, name
+):
+    """Conv -> BN -> ReLU (x2 when residual) -> attention -> max-pool.
+
+    One stage of the `"small_cnn"` (plain) and `"small_resnet"` (residual)
+    trunks, for 1-D (sequences) and 2-D (images) channels-last maps.
+    """
+    from keras_imbalance.layers import get_attention
+
+    rank = len(x.shape) - 2
+    conv = _conv(rank)
+    shortcut = x
+    y = conv(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(
+        x
+    )
+    y = keras.layers.BatchNormalization(name=f"{name}_bn")(y)
+    y = keras.layers.ReLU(name=f"{name}_relu")(y)
+    if residual:
+        y = conv(
+            filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv2"
+        )(y)
+        y = keras.layers.BatchNormalization(name=f"{name}_bn2")(y)
+    if attention is not None:
+        y = get_attention(attention, name=f"{name}_attention")(y)
+    if residual:
+        if shortcut.shape[-1] != filters:
+            shortcut = conv(filters, 1, use_bias=False, name=f"{name}_proj")(shortcut)
+        y = keras.layers.Add(name=f"{name}_add")([y, shortcut])
+        y = keras.layers.ReLU(name=f"{name}_out")(y)
+    if downsample:
+        y = _pool(rank)(2, padding="same", name=f"{name}_pool")(y)
+    return y
+
+
+def conv_trunk(
+    x,
+    *,
+    backbone,
+    width,
+    depth,
+    attention,
+    kernel_size=3,
+    start=0,
+    stop=None,
+    prefix="stage",
+):
+    """Stages `start .. stop - 1` of a `depth`-stage small CNN.
+
+    Filters double per stage; every stage but the last of the full `depth`
+    halves the resolution. Splitting `[0, k)` and `[k, depth)` gives a shared
+    trunk and per-branch (or per-expert) late stages.
+    """
+    check_choice("backbone", backbone, BACKBONES)
+    for i in range(start, depth if stop is None else stop):
+        x = conv_stage(
+            x,
+            width * 2**i,
+            kernel_size=kernel_size,
+            attention=attention,
+            residual=backbone == "small_resnet",
+            downsample=i < depth - 1,
+            name=f"{prefix}{i}",
+        )
+    return x
+
+
+def mlp_trunk(x, *, width, depth, attention, start=0, stop=None, prefix="mlp"):
+    """Tabular trunk: optional `FeatureAttention`, then Dense-BN-ReLU blocks."""
+    from keras_imbalance.layers import FeatureAttention
+
+    if attention is not None and start == 0:
+        x = FeatureAttention(name=f"{prefix}_feature_attention")(x)
+    for i in range(start, depth if stop is None else stop):
+        x = keras.layers.Dense(
+            width * 2 ** min(i, 2), use_bias=False, name=f"{prefix}{i}_dense"
+        )(x)
+        x = keras.layers.BatchNormalization(name=f"{prefix}{i}_bn")(x)
+        x = keras.layers.ReLU(name=f"{prefix}{i}_relu")(x)
+    return x
+
+
+def trunk(x, *, backbone, width, depth, attention, start=0, stop=None, prefix):
+    """The trunk for the input's rank: convolutional, or MLP for tables."""
+    if len(x.shape) == 2:
+        return mlp_trunk(
+            x,
+            width=width,
+            depth=depth,
+            attention=attention,
+            start=start,
+            stop=stop,
+            prefix=prefix,
+        )
+    return conv_trunk(
+        x,
+        backbone=backbone,
+        width=width,
+        depth=depth,
+        attention=attention,
+        start=start,
+        stop=stop,
+        prefix=prefix,
+    )
+
+
+def pooled(x, name):
+    """Global average pooling of feature maps; tabular features pass through."""
+    return x if len(x.shape) == 2 else global_pool(x, name=name)
+
+
+ATTENTIONS = ("se", "cbam", "eca", None)
+
+
+def check_attention(attention):
+    """Builders take an attention *name*: each stage gets its own layer."""
+    return check_choice("attention", attention, ATTENTIONS)
