@@ -1,0 +1,387 @@
+"""Decoupled classifier learning (Kang et al. 2020) and post-hoc logit adjustment."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_imbalance.layers.decoupling import LearnableWeightScaling, LogitAdjustment
+from keras_imbalance.models.decoupling import (
+    find_head,
+    learnable_weight_scaling,
+    retrain_classifier,
+    tau_normalize,
+    with_logit_adjustment,
+)
+from keras_imbalance.models.transfer import build_transfer_classifier
+
+C = 4
+D = 6
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(16, D)).astype("float32")
+Y = np.arange(16) % C
+
+
+def functional(softmax=False, seed=0):
+    """Input -> features (Dense, BN) -> Dense "classifier" [-> softmax]."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((D,), name="x")
+    x = keras.layers.Dense(8, activation="relu", name="features")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    outputs = keras.layers.Dense(C, name="classifier")(x)
+    if softmax:
+        outputs = keras.layers.Activation("softmax", name="probabilities")(outputs)
+    model = keras.Model(inputs, outputs, name="tiny")
+    # Trained a little so the head norms differ between classes.
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.05),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not softmax),
+    )
+    model.fit(X, Y, epochs=3, batch_size=8, verbose=0)
+    return model
+
+
+def sequential(seed=0):
+    """No layer named "classifier": the head is the last layer with a kernel."""
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((D,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(C),
+            keras.layers.Activation("linear"),
+        ],
+        name="tiny_sequential",
+    )
+
+
+def features_of(model):
+    """The input of the head, as a NumPy array."""
+    head = find_head(model)
+    return keras.Model(model.input, head.input)(X).numpy()
+
+
+def sparse_ce():
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+class TestFindHead:
+    def test_named_classifier(self):
+        model = functional()
+        assert find_head(model) is model.get_layer("classifier")
+
+    def test_last_layer_with_a_kernel(self):
+        model = sequential()
+        assert find_head(model) is model.layers[1]
+
+    def test_no_head(self):
+        model = keras.Sequential([keras.Input((3,)), keras.layers.ReLU()])
+        with pytest.raises(ValueError, match="no classification head"):
+            find_head(model)
+
+    def test_not_a_model(self):
+        with pytest.raises(TypeError, match="Expected a `keras.Model`"):
+            find_head(keras.layers.Dense(3))
+
+
+class TestTauNormalize:
+    @pytest.mark.parametrize("build", [functional, sequential])
+    def test_tau_zero_is_identity(self, build):
+        model = build()
+        normalized = tau_normalize(model, tau=0.0)
+        np.testing.assert_allclose(normalized(X).numpy(), model(X).numpy(), atol=1e-6)
+        for a, b in zip(normalized.get_weights(), model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+    @pytest.mark.parametrize("build", [functional, sequential])
+    def test_tau_one_gives_unit_norm_columns(self, build):
+        model = build()
+        kernel_before = find_head(model).kernel.numpy().copy()
+        bias_before = find_head(model).bias.numpy().copy()
+        normalized = tau_normalize(model)
+        head = find_head(normalized)
+        np.testing.assert_allclose(
+            np.linalg.norm(head.kernel.numpy(), axis=0), np.ones(C), atol=1e-6
+        )
+        np.testing.assert_array_equal(head.bias.numpy(), bias_before)
+        # The original is untouched.
+        np.testing.assert_array_equal(find_head(model).kernel.numpy(), kernel_before)
+
+    @pytest.mark.parametrize("tau", [0.5, 1.0, 2.0])
+    def test_numpy_reference(self, tau):
+        model = functional()
+        w, b = find_head(model).get_weights()
+        expected_w = w / np.linalg.norm(w, axis=0) ** tau
+        normalized = tau_normalize(model, tau=tau)
+        np.testing.assert_allclose(
+            find_head(normalized).kernel.numpy(), expected_w, rtol=1e-6
+        )
+        np.testing.assert_allclose(
+            normalized(X).numpy(),
+            features_of(model) @ expected_w + b,
+            rtol=1e-5,
+            atol=1e-5,
+        )
+
+    def test_shares_nothing_mutable(self):
+        model = functional()
+        normalized = tau_normalize(model, tau=0.0)
+        original = {id(v) for v in model.variables}
+        assert not any(id(v) in original for v in normalized.variables)
+        before = model(X).numpy()
+        for variable in normalized.trainable_variables:
+            variable.assign(variable.numpy() + 1.0)
+        np.testing.assert_array_equal(model(X).numpy(), before)
+
+    def test_bad_tau(self):
+        with pytest.raises(ValueError, match="`tau`. Expected a non-negative float"):
+            tau_normalize(functional(), tau=-1.0)
+
+
+class TestRetrainClassifier:
+    def test_only_the_head_trains(self):
+        model = functional()
+        head = model.get_layer("classifier")
+        kernel_before = head.kernel.numpy().copy()
+        others_before = {
+            layer.name: layer.get_weights() for layer in model.layers if layer != head
+        }
+        result = retrain_classifier(model)
+        assert result is model
+        assert {id(w) for w in model.trainable_weights} == {
+            id(head.kernel),
+            id(head.bias),
+        }
+        # Re-initialised: a fresh draw, not the trained weights.
+        assert not np.allclose(head.kernel.numpy(), kernel_before)
+        np.testing.assert_array_equal(head.bias.numpy(), np.zeros(C))
+
+        reinitialized = head.kernel.numpy().copy()
+        model.compile(optimizer="adam", loss=sparse_ce())
+        model.fit(X, Y, epochs=1, batch_size=8, verbose=0)
+        assert not np.allclose(head.kernel.numpy(), reinitialized)
+        for layer in model.layers:
+            if layer is head:
+                continue
+            for a, b in zip(others_before[layer.name], layer.get_weights()):
+                # BatchNormalization statistics too: frozen means inference mode.
+                np.testing.assert_array_equal(a, b)
+
+    def test_fresh_draw_not_the_initial_one(self):
+        # A Keras 3 initializer instance is seeded: reusing it would give the
+        # head back its very first weights.
+        keras.utils.set_random_seed(0)
+        head = keras.layers.Dense(C, name="classifier")
+        model = keras.Sequential([keras.Input((D,)), head])
+        initial = head.kernel.numpy().copy()
+        again = head.kernel_initializer(head.kernel.shape).numpy()
+        np.testing.assert_array_equal(again, initial)  # the pitfall
+        retrain_classifier(model)
+        assert not np.allclose(head.kernel.numpy(), initial)
+
+    def test_without_reinitialize(self):
+        model = functional()
+        before = model.get_layer("classifier").get_weights()
+        retrain_classifier(model, reinitialize=False)
+        for a, b in zip(before, model.get_layer("classifier").get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert len(model.trainable_weights) == 2
+
+    def test_frozen_model_is_opened(self):
+        model = functional()
+        model.trainable = False
+        retrain_classifier(model)
+        assert len(model.trainable_weights) == 2
+
+    def test_transfer_classifier(self):
+        model = build_transfer_classifier(C, input_shape=(32, 32, 3), head="cosine")
+        retrain_classifier(model)
+        head = model.get_layer("classifier")
+        assert [id(w) for w in model.trainable_weights] == [id(head.kernel)]
+
+    def test_bad_argument(self):
+        with pytest.raises(ValueError, match="`reinitialize`. Expected a boolean"):
+            retrain_classifier(functional(), reinitialize="yes")
+
+
+class TestLearnableWeightScaling:
+    @pytest.mark.parametrize("build", [functional, sequential])
+    def test_only_scales_train_and_outputs_start_equal(self, build):
+        model = build()
+        lws = learnable_weight_scaling(model)
+        scaling = next(
+            lay for lay in lws.layers if isinstance(lay, LearnableWeightScaling)
+        )
+        assert [id(w) for w in lws.trainable_weights] == [id(scaling.scale)]
+        np.testing.assert_array_equal(scaling.scale.numpy(), np.ones(C))
+        np.testing.assert_allclose(lws(X).numpy(), model(X).numpy(), atol=1e-6)
+        # The original keeps its flags; the copy is not compiled.
+        assert model.trainable and all(layer.trainable for layer in model.layers)
+        assert not lws.compiled
+
+    def test_equals_scaling_weights_and_bias(self):
+        model = functional()
+        lws = learnable_weight_scaling(model)
+        scale = np.array([0.5, 1.0, 2.0, 3.0], "float32")
+        lws.get_layer("weight_scaling").scale.assign(scale)
+        w, b = model.get_layer("classifier").get_weights()
+        expected = features_of(model) @ (w * scale) + b * scale
+        np.testing.assert_allclose(lws(X).numpy(), expected, rtol=1e-5, atol=1e-5)
+
+    def test_fit_changes_only_the_scales(self):
+        model = functional()
+        lws = learnable_weight_scaling(model)
+        frozen_before = [
+            lay.get_weights() for lay in lws.layers if lay.name != "weight_scaling"
+        ]
+        lws.compile(optimizer=keras.optimizers.Adam(0.1), loss=sparse_ce())
+        lws.fit(X, Y, epochs=2, batch_size=8, verbose=0)
+        assert not np.allclose(lws.get_layer("weight_scaling").scale.numpy(), 1.0)
+        frozen_after = [
+            lay.get_weights() for lay in lws.layers if lay.name != "weight_scaling"
+        ]
+        for before, after in zip(frozen_before, frozen_after):
+            for a, b in zip(before, after):
+                np.testing.assert_array_equal(a, b)
+
+    def test_inserted_before_a_softmax(self):
+        model = functional(softmax=True)
+        lws = learnable_weight_scaling(model)
+        assert lws.layers[-1].name == "probabilities"
+        scale = np.array([0.5, 1.0, 2.0, 3.0], "float32")
+        lws.get_layer("weight_scaling").scale.assign(scale)
+        logits = keras.Model(model.input, model.get_layer("classifier").output)(X)
+        expected = tf.nn.softmax(logits.numpy() * scale).numpy()
+        np.testing.assert_allclose(lws(X).numpy(), expected, atol=1e-6)
+
+    def test_transfer_classifier(self):
+        model = build_transfer_classifier(C, input_shape=(28, 28, 1))
+        lws = learnable_weight_scaling(model)
+        assert [w.path for w in lws.trainable_weights] == ["weight_scaling/scale"]
+        x = RNG.uniform(0, 255, size=(2, 28, 28, 1)).astype("float32")
+        np.testing.assert_allclose(
+            lws.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6
+        )
+
+    def test_layer_config(self):
+        layer = LearnableWeightScaling(name="lws")
+        config = layer.get_config()
+        json.dumps(config)
+        assert LearnableWeightScaling.from_config(config).name == "lws"
+        assert layer.compute_output_shape((None, 5)) == (None, 5)
+
+    def test_unknown_classes(self):
+        with pytest.raises(ValueError, match="known last"):
+            LearnableWeightScaling().build((None, None))
+
+
+class TestLogitAdjustment:
+    PRIORS = [0.7, 0.2, 0.08, 0.02]
+
+    @pytest.mark.parametrize("tau", [0.0, 1.0, 2.5])
+    def test_numpy_reference(self, tau):
+        model = functional()
+        adjusted = with_logit_adjustment(model, self.PRIORS, tau=tau)
+        expected = model(X).numpy() - tau * np.log(np.array(self.PRIORS))
+        np.testing.assert_allclose(adjusted(X).numpy(), expected, atol=1e-5)
+
+    def test_counts_are_normalized(self):
+        model = functional()
+        counts = [700, 200, 80, 20]
+        from_counts = with_logit_adjustment(model, counts)
+        from_priors = with_logit_adjustment(model, self.PRIORS)
+        np.testing.assert_allclose(
+            from_counts(X).numpy(), from_priors(X).numpy(), atol=1e-6
+        )
+        layer = from_counts.get_layer("logit_adjustment")
+        np.testing.assert_allclose(layer.class_priors, self.PRIORS)
+
+    def test_inserted_before_a_softmax(self):
+        model = functional(softmax=True)
+        adjusted = with_logit_adjustment(model, self.PRIORS)
+        logits = keras.Model(model.input, model.get_layer("classifier").output)(X)
+        expected = tf.nn.softmax(logits.numpy() - np.log(self.PRIORS)).numpy()
+        np.testing.assert_allclose(adjusted(X).numpy(), expected, atol=1e-6)
+
+    def test_original_untouched_and_name_free(self):
+        model = functional()
+        once = with_logit_adjustment(model, self.PRIORS)
+        twice = with_logit_adjustment(once, self.PRIORS)
+        assert "logit_adjustment_1" in [layer.name for layer in twice.layers]
+        assert len(model.layers) == 4
+
+    def test_layer_config(self):
+        layer = LogitAdjustment(np.array([3, 1]), tau=0.5, name="la")
+        config = layer.get_config()
+        assert json.loads(json.dumps(config)) == config
+        assert config["class_priors"] == [0.75, 0.25]
+        assert config["tau"] == 0.5
+        restored = LogitAdjustment.from_config(config)
+        z = np.zeros((1, 2), "float32")
+        np.testing.assert_allclose(restored(z).numpy(), layer(z).numpy())
+
+    @pytest.mark.parametrize(
+        "kwargs, match",
+        [
+            ({"class_priors": [0.5, 0.0, 0.5]}, "class 1 has prior 0"),
+            ({"class_priors": [0.5, -0.1]}, "`class_priors`"),
+            ({"class_priors": []}, "`class_priors`"),
+            ({"class_priors": [1, 1], "tau": -1.0}, "`tau`. Expected a non-negative"),
+        ],
+    )
+    def test_bad_arguments(self, kwargs, match):
+        with pytest.raises(ValueError, match=match):
+            LogitAdjustment(**kwargs)
+
+    def test_wrong_number_of_classes(self):
+        with pytest.raises(ValueError, match="has 3 class priors but its input has 4"):
+            with_logit_adjustment(functional(), [0.5, 0.25, 0.25])
+
+
+# Every function's output: `.keras` round trip without `custom_objects` and a
+# SavedModel export round trip.
+def _retrained():
+    model = retrain_classifier(functional())
+    model.compile(optimizer="adam", loss=sparse_ce())
+    model.fit(X, Y, epochs=1, batch_size=8, verbose=0)
+    return model
+
+
+def _lws():
+    model = learnable_weight_scaling(functional())
+    model.get_layer("weight_scaling").scale.assign([0.5, 1.0, 1.5, 2.0])
+    return model
+
+
+DECOUPLED = {
+    "retrain_classifier": _retrained,
+    "tau_normalize": lambda: tau_normalize(functional(), tau=0.7),
+    "tau_normalize_sequential": lambda: tau_normalize(sequential(), tau=1.0),
+    "learnable_weight_scaling": _lws,
+    "with_logit_adjustment": lambda: with_logit_adjustment(
+        sequential(), [5, 3, 1, 1], tau=1.5
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DECOUPLED))
+def test_keras_and_saved_model_round_trip(name, tmp_path):
+    model = DECOUPLED[name]()
+    expected = model.predict(X, verbose=0)
+
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(restored.predict(X, verbose=0), expected, atol=1e-6)
+    assert [(w.name, w.shape) for w in restored.trainable_weights] == [
+        (w.name, w.shape) for w in model.trainable_weights
+    ]
+
+    export_path = str(tmp_path / "exported")
+    model.export(export_path, verbose=False)
+    loaded = tf.saved_model.load(export_path)
+    np.testing.assert_allclose(
+        loaded.serve(tf.constant(X)).numpy(), expected, atol=1e-5
+    )

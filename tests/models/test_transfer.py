@@ -1,0 +1,499 @@
+"""build_transfer_classifier and unfreeze_backbone.
+
+Big backbones are built once per module (fixtures) and trained one step
+eagerly: for a single step, tracing a training graph costs far more than the
+step itself.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_imbalance.models import transfer
+from keras_imbalance.models.transfer import (
+    BACKBONES,
+    ReverseChannels,
+    build_transfer_classifier,
+    unfreeze_backbone,
+)
+
+C = 3
+RNG = np.random.default_rng(0)
+REQUIRED = [
+    "MobileNetV2",
+    "MobileNetV3Small",
+    "MobileNetV3Large",
+    "EfficientNetB0",
+    "EfficientNetB1",
+    "EfficientNetB2",
+    "EfficientNetB3",
+    "EfficientNetV2B0",
+    "ResNet50",
+    "ResNet50V2",
+    "DenseNet121",
+    "ConvNeXtTiny",
+    "Xception",
+    "InceptionV3",
+]
+SHAPES = [(32, 32, 3), (28, 28, 1)]
+
+
+def images(shape, batch=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 255, size=(batch, *shape)).astype("float32")
+
+
+def logits_loss():
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """(backbone, shape) -> a classifier after one eager fit step, built once."""
+    cache = {}
+
+    def get(backbone, shape):
+        key = (backbone, shape)
+        if key not in cache:
+            keras.utils.set_random_seed(1)
+            model = build_transfer_classifier(
+                C, backbone=backbone, input_shape=shape, trainable_backbone=True
+            )
+            before = [w.numpy() for w in model.get_layer("backbone").trainable_weights]
+            model.compile(optimizer="adam", loss=logits_loss(), run_eagerly=True)
+            history = model.fit(
+                images(shape), np.array([0, 1, 2, 0]), batch_size=4, verbose=0
+            )
+            cache[key] = (model, before, history.history["loss"][0])
+        return cache[key]
+
+    return get
+
+
+class TestBuild:
+    @pytest.mark.parametrize("shape", SHAPES, ids=["32x32x3", "28x28x1"])
+    @pytest.mark.parametrize(
+        "backbone", ["MobileNetV3Small", "EfficientNetB0", "ResNet50"]
+    )
+    def test_one_fit_step(self, trained, backbone, shape):
+        model, before, loss = trained(backbone, shape)
+        assert np.isfinite(loss)
+        outputs = model.predict(images(shape, batch=5, seed=1), verbose=0)
+        assert outputs.shape == (5, C)
+        assert np.all(np.isfinite(outputs))
+        after = model.get_layer("backbone").trainable_weights
+        assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after))
+
+    @pytest.mark.parametrize("shape", SHAPES, ids=["32x32x3", "28x28x1"])
+    def test_layout(self, shape):
+        model = build_transfer_classifier(C, input_shape=shape)
+        names = [layer.name for layer in model.layers]
+        assert ("channel_repeat" in names) == (shape[-1] == 1)
+        assert ("resize" in names) == (shape[0] < 32)
+        assert model.get_layer("backbone").input.shape[1:] == (32, 32, 3)
+        assert isinstance(model.get_layer("classifier"), keras.layers.Dense)
+        assert model.get_layer("classifier").activation is keras.activations.linear
+        assert model.output.shape == (None, C)
+
+    def test_backbone_frozen_by_default(self):
+        model = build_transfer_classifier(C, input_shape=(32, 32, 3))
+        assert model.get_layer("backbone").trainable is False
+        assert [w.path for w in model.trainable_weights] == [
+            "classifier/kernel",
+            "classifier/bias",
+        ]
+        model.compile(optimizer="adam", loss=logits_loss(), run_eagerly=True)
+        backbone_before = model.get_layer("backbone").get_weights()
+        model.fit(images((32, 32, 3)), np.array([0, 1, 2, 0]), verbose=0)
+        for b, a in zip(backbone_before, model.get_layer("backbone").get_weights()):
+            np.testing.assert_array_equal(b, a)
+
+    def test_trainable_backbone(self):
+        model = build_transfer_classifier(
+            C, input_shape=(32, 32, 3), trainable_backbone=True
+        )
+        assert len(model.trainable_weights) > 2
+
+    def test_resize_to_the_backbone_minimum(self, monkeypatch):
+        # Xception needs 71x71: check the wiring with a small stand-in.
+        seen = {}
+
+        def constructor(**kwargs):
+            seen.update(kwargs)
+            return keras.applications.MobileNetV3Small(**kwargs)
+
+        spec = BACKBONES["Xception"]._replace(constructor=constructor)
+        monkeypatch.setitem(BACKBONES, "Xception", spec)
+        model = build_transfer_classifier(
+            C, backbone="Xception", input_shape=(32, 40, 1)
+        )
+        assert seen["input_shape"] == (71, 71, 3)
+        assert model.get_layer("resize").get_config()["height"] == 71
+        assert model.predict(images((32, 40, 1)), verbose=0).shape == (4, C)
+
+    def test_imagenet_is_forwarded(self, monkeypatch):
+        seen = {}
+
+        def constructor(**kwargs):
+            seen.update(kwargs)
+            return keras.applications.MobileNetV3Small(**{**kwargs, "weights": None})
+
+        spec = BACKBONES["MobileNetV3Small"]._replace(constructor=constructor)
+        monkeypatch.setitem(BACKBONES, "MobileNetV3Small", spec)
+        build_transfer_classifier(C, input_shape=(32, 32, 3), weights="imagenet")
+        assert seen["weights"] == "imagenet"
+        assert seen["include_top"] is False
+        assert seen["name"] == "backbone"
+
+    @pytest.mark.parametrize("head", ["dense", "cosine"])
+    @pytest.mark.parametrize("attention", ["se", "cbam", "eca"])
+    def test_heads_and_attention(self, head, attention):
+        from keras_imbalance.layers import CosineClassifier
+
+        model = build_transfer_classifier(
+            C, input_shape=(32, 32, 3), head=head, attention=attention, pooling="max"
+        )
+        classifier = model.get_layer("classifier")
+        assert isinstance(classifier, CosineClassifier) == (head == "cosine")
+        assert model.get_layer("attention") is not None
+        assert isinstance(model.get_layer("pool"), keras.layers.GlobalMaxPooling2D)
+        outputs = model.predict(images((32, 32, 3)), verbose=0)
+        assert outputs.shape == (4, C)
+        if head == "cosine":
+            assert np.all(np.abs(outputs) <= 16.0 + 1e-4)
+
+    def test_no_dropout(self):
+        model = build_transfer_classifier(C, input_shape=(32, 32, 3), dropout=0.0)
+        assert "dropout" not in [layer.name for layer in model.layers]
+
+
+class TestPreprocessing:
+    def test_registry(self):
+        assert set(REQUIRED) <= set(BACKBONES)
+        for name, spec in BACKBONES.items():
+            assert callable(spec.constructor), name
+            assert spec.preprocessing in {"tf", "torch", "caffe", "included"}, name
+        assert BACKBONES["Xception"].min_size == 71
+        assert BACKBONES["InceptionV3"].min_size == 75
+        assert BACKBONES["ResNet50"].min_size == 32
+
+    @pytest.mark.parametrize(
+        "name", [n for n in BACKBONES if BACKBONES[n].preprocessing != "included"]
+    )
+    def test_layers_equal_preprocess_input(self, name):
+        spec = BACKBONES[name]
+        x = images((8, 8, 3))
+        expected = spec.preprocess_input(x.copy())
+        y = x
+        for layer in transfer.preprocessing_layers(spec.preprocessing):
+            y = layer(y)
+        np.testing.assert_allclose(np.asarray(y), expected, rtol=1e-6, atol=1e-5)
+
+    @pytest.mark.parametrize(
+        "name", [n for n in BACKBONES if BACKBONES[n].preprocessing == "included"]
+    )
+    def test_included_preprocessing_is_identity_outside(self, name):
+        x = images((8, 8, 3))
+        np.testing.assert_array_equal(
+            np.asarray(BACKBONES[name].preprocess_input(x.copy())), x
+        )
+        assert transfer.preprocessing_layers("included") == []
+
+    def test_resnet50_model_applies_preprocess_input(self, trained):
+        model, _, _ = trained("ResNet50", (32, 32, 3))
+        x = images((32, 32, 3))
+        inside = keras.Model(model.input, model.get_layer("preprocessing").output)
+        np.testing.assert_allclose(
+            inside(x).numpy(),
+            keras.applications.resnet50.preprocess_input(x.copy()),
+            rtol=1e-6,
+            atol=1e-5,
+        )
+
+    def test_raw_pixels_in_with_included_preprocessing(self, trained):
+        # MobileNetV3 rescales inside the backbone: nothing is added before it.
+        model, _, _ = trained("MobileNetV3Small", (32, 32, 3))
+        names = [layer.name for layer in model.layers]
+        assert "preprocessing" not in names
+        backbone = model.get_layer("backbone")
+        assert any(isinstance(lay, keras.layers.Rescaling) for lay in backbone.layers)
+
+    def test_reverse_channels(self):
+        layer = ReverseChannels()
+        x = images((4, 4, 3))
+        np.testing.assert_array_equal(layer(x).numpy(), x[..., ::-1])
+        assert layer.compute_output_shape((None, 4, 4, 3)) == (None, 4, 4, 3)
+        restored = ReverseChannels.from_config(layer.get_config())
+        np.testing.assert_array_equal(restored(x).numpy(), x[..., ::-1])
+
+
+class TestWeightsFile:
+    ARGS = dict(backbone="MobileNetV3Small", input_shape=(28, 28, 1), dropout=0.0)
+
+    @pytest.fixture(scope="class")
+    def pretrained(self, tmp_path_factory):
+        """A classifier trained here (backbone too), and its two weights files."""
+        keras.utils.set_random_seed(2)
+        model = build_transfer_classifier(C, trainable_backbone=True, **self.ARGS)
+        model.compile(optimizer="adam", loss=logits_loss(), run_eagerly=True)
+        x = images((28, 28, 1), batch=8)
+        model.fit(x, np.arange(8) % C, batch_size=4, epochs=2, verbose=0)
+        folder = tmp_path_factory.mktemp("weights")
+        classifier_file = str(folder / "classifier.weights.h5")
+        backbone_file = str(folder / "backbone.weights.h5")
+        model.save_weights(classifier_file)
+        model.get_layer("backbone").save_weights(backbone_file)
+        return model, classifier_file, backbone_file
+
+    def test_classifier_file(self, pretrained):
+        source, classifier_file, _ = pretrained
+        keras.utils.set_random_seed(3)
+        model = build_transfer_classifier(C, weights=classifier_file, **self.ARGS)
+        x = images((28, 28, 1), seed=5)
+        np.testing.assert_allclose(
+            model.predict(x, verbose=0), source.predict(x, verbose=0), atol=1e-6
+        )
+
+    def test_backbone_file(self, pretrained):
+        source, _, backbone_file = pretrained
+        keras.utils.set_random_seed(3)
+        model = build_transfer_classifier(C, weights=backbone_file, **self.ARGS)
+        for a, b in zip(
+            model.get_layer("backbone").get_weights(),
+            source.get_layer("backbone").get_weights(),
+        ):
+            np.testing.assert_array_equal(a, b)
+        # The head is new; with the source's head the predictions agree.
+        model.get_layer("classifier").set_weights(
+            source.get_layer("classifier").get_weights()
+        )
+        x = images((28, 28, 1), seed=5)
+        np.testing.assert_allclose(
+            model.predict(x, verbose=0), source.predict(x, verbose=0), atol=1e-6
+        )
+
+    def test_backbone_file_under_another_head(self, pretrained):
+        source, _, backbone_file = pretrained
+        model = build_transfer_classifier(
+            7, weights=backbone_file, head="cosine", attention="se", **self.ARGS
+        )
+        for a, b in zip(
+            model.get_layer("backbone").get_weights(),
+            source.get_layer("backbone").get_weights(),
+        ):
+            np.testing.assert_array_equal(a, b)
+
+    def test_mismatched_file(self, pretrained):
+        _, classifier_file, _ = pretrained
+        match = "(?s)fits neither.*As a classifier: .*As a backbone: "
+        with pytest.raises(ValueError, match=match):
+            build_transfer_classifier(C + 2, weights=classifier_file, **self.ARGS)
+
+    def test_unrelated_file(self, tmp_path):
+        path = str(tmp_path / "other.weights.h5")
+        keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save_weights(path)
+        with pytest.raises(ValueError, match="fits neither"):
+            build_transfer_classifier(C, weights=path, **self.ARGS)
+
+    def test_missing_file(self, tmp_path):
+        with pytest.raises(ValueError, match="Invalid value for argument `weights`"):
+            build_transfer_classifier(C, weights=str(tmp_path / "none.weights.h5"))
+
+
+class TestUnfreeze:
+    @pytest.fixture
+    def model(self):
+        return build_transfer_classifier(C, input_shape=(32, 32, 3))
+
+    @staticmethod
+    def expected_flags(backbone, count, keep_batchnorm_frozen=True):
+        layers = backbone.layers[1:]
+        flags = []
+        for index, layer in enumerate(layers):
+            on = index >= len(layers) - count
+            if keep_batchnorm_frozen and isinstance(
+                layer, keras.layers.BatchNormalization
+            ):
+                on = False
+            flags.append(on)
+        return flags
+
+    def test_layers(self, model):
+        backbone = model.get_layer("backbone")
+        result = unfreeze_backbone(model, layers=20)
+        assert result is model
+        assert backbone.trainable
+        flags = [layer.trainable for layer in backbone.layers[1:]]
+        assert flags == self.expected_flags(backbone, 20)
+        assert sum(flags) > 0
+        batchnorms = [
+            lay
+            for lay in backbone.layers
+            if isinstance(lay, keras.layers.BatchNormalization)
+        ]
+        assert not any(lay.trainable for lay in batchnorms)
+        trainable = {id(w) for w in model.trainable_weights}
+        assert not any(id(w) in trainable for b in batchnorms for w in b.weights)
+        assert model.get_layer("classifier").trainable
+
+    def test_fraction(self, model):
+        backbone = model.get_layer("backbone")
+        total = len(backbone.layers) - 1
+        unfreeze_backbone(model, fraction=0.25)
+        count = int(np.ceil(0.25 * total))
+        assert [lay.trainable for lay in backbone.layers[1:]] == self.expected_flags(
+            backbone, count
+        )
+
+    def test_batchnorm_unfrozen_on_request(self, model):
+        backbone = model.get_layer("backbone")
+        unfreeze_backbone(model, layers=20, keep_batchnorm_frozen=False)
+        flags = [layer.trainable for layer in backbone.layers[1:]]
+        assert flags == self.expected_flags(backbone, 20, keep_batchnorm_frozen=False)
+        assert any(
+            isinstance(lay, keras.layers.BatchNormalization) and lay.trainable
+            for lay in backbone.layers
+        )
+
+    def test_all(self, model):
+        backbone = model.get_layer("backbone")
+        unfreeze_backbone(model, fraction=1.0, keep_batchnorm_frozen=False)
+        assert all(layer.trainable for layer in backbone.layers)
+        frozen = build_transfer_classifier(C, input_shape=(32, 32, 3))
+        trainable = build_transfer_classifier(
+            C, input_shape=(32, 32, 3), trainable_backbone=True
+        )
+        assert len(frozen.trainable_weights) < len(model.trainable_weights)
+        assert len(model.trainable_weights) == len(trainable.trainable_weights)
+
+    def test_trains_only_the_unfrozen_layers(self, model):
+        backbone = model.get_layer("backbone")
+        unfreeze_backbone(model, layers=5, keep_batchnorm_frozen=False)
+        model.compile(optimizer="adam", loss=logits_loss(), run_eagerly=True)
+        before = {lay.name: lay.get_weights() for lay in backbone.layers[1:]}
+        model.fit(images((32, 32, 3)), np.array([0, 1, 2, 0]), verbose=0)
+        changed = {
+            layer.name
+            for layer in backbone.layers[1:]
+            if not all(
+                np.array_equal(b, a)
+                for b, a in zip(before[layer.name], layer.get_weights())
+            )
+        }
+        top = {layer.name for layer in backbone.layers[-5:]}
+        assert changed and changed <= top
+
+    @pytest.mark.parametrize(
+        "kwargs, match",
+        [
+            ({}, "exactly one of `layers` and `fraction`"),
+            ({"layers": 3, "fraction": 0.5}, "exactly one of `layers` and `fraction`"),
+            ({"layers": 0}, r"`layers`. Expected an integer in \[1, "),
+            ({"layers": 10_000}, r"the backbone has \d+ layers"),
+            ({"layers": 2.5}, "Invalid value for argument `layers`"),
+            ({"fraction": 0.0}, r"`fraction`. Expected a float in \(0, 1\]"),
+            ({"fraction": 1.5}, r"`fraction`. Expected a float in \(0, 1\]"),
+            ({"fraction": 0.5, "keep_batchnorm_frozen": "yes"}, "a boolean"),
+        ],
+    )
+    def test_errors(self, model, kwargs, match):
+        with pytest.raises(ValueError, match=match):
+            unfreeze_backbone(model, **kwargs)
+
+    def test_model_without_backbone(self):
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        with pytest.raises(ValueError, match="named 'backbone'"):
+            unfreeze_backbone(model, layers=1)
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        "kwargs, match",
+        [
+            (
+                {"backbone": "ResNet51"},
+                r"`backbone`. Expected one of \[.*'MobileNetV3Small'.*\]"
+                r".*Received: backbone='ResNet51'",
+            ),
+            ({"backbone": None}, "Invalid value for argument `backbone`"),
+            ({"head": "mlp"}, r"`head`. Expected one of \['dense', 'cosine'\]"),
+            (
+                {"attention": "nonlocal"},
+                r"`attention`. Expected one of \[None, 'se', 'cbam', 'eca'\]",
+            ),
+            ({"pooling": "flatten"}, r"`pooling`. Expected one of \['avg', 'max'\]"),
+            ({"num_classes": 1}, "`num_classes`. Expected an integer >= 2"),
+            ({"num_classes": 2.0}, "`num_classes`. Expected an integer >= 2"),
+            ({"input_shape": (28, 28)}, r"`input_shape`. Expected an image shape"),
+            ({"input_shape": (1, 28, 28, 3)}, "`input_shape`. Expected an image"),
+            ({"input_shape": (28, 28, 2)}, "with 1 or 3 channels"),
+            ({"input_shape": (0, 28, 3)}, "`input_shape`"),
+            ({"input_shape": (None, 28, 3)}, "sizes of at least 32"),
+            ({"input_shape": "28x28"}, "`input_shape`"),
+            ({"dropout": 1.0}, r"`dropout`. Expected a float in \[0, 1\)"),
+            ({"trainable_backbone": 1}, "`trainable_backbone`. Expected a boolean"),
+            ({"weights": "imagenet21k"}, '`weights`. Expected None, "imagenet"'),
+        ],
+    )
+    def test_bad_arguments(self, kwargs, match):
+        kwargs = {"num_classes": C, "input_shape": (32, 32, 3), **kwargs}
+        with pytest.raises(ValueError, match=match):
+            build_transfer_classifier(**kwargs)
+
+    def test_unknown_sizes_allowed_when_large_enough(self):
+        model = build_transfer_classifier(C, input_shape=(None, None, 3))
+        assert "resize" not in [layer.name for layer in model.layers]
+        assert model.predict(images((40, 48, 3)), verbose=0).shape == (4, C)
+
+
+class TestSerialization:
+    @pytest.mark.parametrize(
+        "kwargs",
+        [
+            dict(input_shape=(28, 28, 1)),
+            dict(input_shape=(32, 32, 3), head="cosine", attention="se"),
+        ],
+        ids=["dense_gray", "cosine_se"],
+    )
+    def test_keras_and_saved_model(self, tmp_path, kwargs):
+        model = build_transfer_classifier(C, **kwargs)
+        unfreeze_backbone(model, layers=10)
+        x = images(kwargs["input_shape"], seed=4)
+        expected = model.predict(x, verbose=0)
+
+        path = str(tmp_path / "model.keras")
+        model.save(path)
+        restored = keras.saving.load_model(path)
+        np.testing.assert_allclose(restored.predict(x, verbose=0), expected, atol=1e-6)
+        assert [lay.trainable for lay in restored.get_layer("backbone").layers] == [
+            lay.trainable for lay in model.get_layer("backbone").layers
+        ]
+
+        export_path = str(tmp_path / "exported")
+        model.export(export_path, verbose=False)
+        loaded = tf.saved_model.load(export_path)
+        np.testing.assert_allclose(
+            loaded.serve(tf.constant(x)).numpy(), expected, atol=1e-5
+        )
+
+    def test_caffe_preprocessing_round_trip(self, tmp_path):
+        # ReverseChannels + Normalization as in a ResNet50 classifier, without
+        # saving a 100 MB backbone.
+        inputs = keras.Input((8, 8, 3))
+        x = inputs
+        for layer in transfer.preprocessing_layers("caffe"):
+            x = layer(x)
+        model = keras.Model(inputs, x)
+        data = images((8, 8, 3))
+        expected = keras.applications.resnet50.preprocess_input(data.copy())
+        path = str(tmp_path / "caffe.keras")
+        model.save(path)
+        restored = keras.saving.load_model(path)
+        np.testing.assert_allclose(restored(data).numpy(), expected, atol=1e-4)
+        export_path = str(tmp_path / "caffe_export")
+        model.export(export_path, verbose=False)
+        loaded = tf.saved_model.load(export_path)
+        np.testing.assert_allclose(
+            loaded.serve(tf.constant(data)).numpy(), expected, atol=1e-4
+        )
