@@ -1,10 +1,11 @@
 """keras_imbalance: deep learning on class-imbalanced and long-tailed data.
 
-Losses, metrics and class statistics that plug into the ordinary Keras 3
-workflow (`compile`, `fit`, `save`, `export`).
+Losses, metrics, class statistics, attention layers, model builders and
+callbacks that plug into the ordinary Keras 3 workflow (`compile`, `fit`,
+`save`, `export`).
 """
 
-from keras_imbalance import losses, metrics
+from keras_imbalance import callbacks, layers, losses, metrics, models
 from keras_imbalance.class_weights import (
     class_counts,
     class_priors,
@@ -16,10 +17,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "callbacks",
     "class_counts",
     "class_priors",
     "compute_class_weights",
     "imbalance_ratio",
+    "layers",
     "losses",
     "metrics",
+    "models",
 ]

@@ -1,0 +1,46 @@
+"""Builders returning functional `keras.Model`s with logits outputs.
+
+Every builder is a keyword-only function `build_*(...) -> keras.Model`; the
+final classifier layer is named `"classifier"` so the decoupling functions
+(`retrain_classifier`, `tau_normalize` ...) find it.
+"""
+
+from keras_imbalance.models.attention_classifier import build_attention_classifier
+from keras_imbalance.models.bilateral import (
+    BilateralBranchTrainer,
+    build_bilateral_branch_network,
+)
+from keras_imbalance.models.decoupling import (
+    find_head,
+    learnable_weight_scaling,
+    retrain_classifier,
+    tau_normalize,
+    with_logit_adjustment,
+)
+from keras_imbalance.models.experts import build_expert_ensemble
+from keras_imbalance.models.multi_branch import (
+    build_multi_branch_classifier,
+    default_branches,
+)
+from keras_imbalance.models.transfer import BACKBONES as TRANSFER_BACKBONES
+from keras_imbalance.models.transfer import (
+    build_transfer_classifier,
+    unfreeze_backbone,
+)
+
+__all__ = [
+    "BilateralBranchTrainer",
+    "TRANSFER_BACKBONES",
+    "build_attention_classifier",
+    "build_bilateral_branch_network",
+    "build_expert_ensemble",
+    "build_multi_branch_classifier",
+    "build_transfer_classifier",
+    "default_branches",
+    "find_head",
+    "learnable_weight_scaling",
+    "retrain_classifier",
+    "tau_normalize",
+    "unfreeze_backbone",
+    "with_logit_adjustment",
+]
