@@ -1,10 +1,18 @@
 """Callbacks that schedule imbalance remedies during `fit`."""
 
 import keras
+import numpy as np
 
-from keras_imbalance._validation import check_optional_int, invalid
+from keras_imbalance import metrics as imbalance_metrics
+from keras_imbalance._validation import (
+    check_float,
+    check_optional_int,
+    invalid,
+    plain_counts,
+)
+from keras_imbalance.class_weights import compute_class_weights
 
-__all__ = ["CumulativeLearning"]
+__all__ = ["CumulativeLearning", "DeferredReweighting", "ImbalanceMonitor"]
 
 
 class CumulativeLearning(keras.callbacks.Callback):
@@ -58,3 +66,221 @@ class CumulativeLearning(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["bbn_alpha"] = float(keras.ops.convert_to_numpy(self._layer().alpha))
+
+
+# Losses whose per-class weights DRW can switch, and the attribute holding them.
+_WEIGHT_ATTRIBUTES = {
+    "LDAMLoss": "class_weight",
+    "WeightedCrossEntropy": "class_weight",
+    "FocalLoss": "alpha",
+}
+
+
+class DeferredReweighting(keras.callbacks.Callback):
+    """Deferred re-weighting (DRW): class weights switched on at `start_epoch`.
+
+    Training first learns the representation with the loss as configured,
+    then, from the 0-based epoch `start_epoch` on, weights each class by its
+    effective number, `w_c = (1 - beta) / (1 - beta^n_c)` normalised to sum to
+    the number of classes (Cui et al. 2019). With `LDAMLoss` this is the
+    paper's LDAM-DRW (`start_epoch=160` of 200 on CIFAR).
+
+    The weights are a configuration of the loss (`class_weight` of `LDAMLoss`
+    and `WeightedCrossEntropy`, per-class `alpha` of `FocalLoss`). When they
+    change, the callback rebuilds the model's compiled train and test
+    functions, so the new weights take effect in the compiled (graph or XLA)
+    step on every backend. The switch depends on the epoch alone, so
+    resuming with `keras.callbacks.BackupAndRestore` (or `initial_epoch`)
+    restores the right weights.
+
+    Reference: Cao, Wei, Gaidon, Arechiga, Ma. "Learning Imbalanced Datasets
+    with Label-Distribution-Aware Margin Loss". NeurIPS 2019.
+    https://arxiv.org/abs/1906.07413
+
+    Args:
+        loss: The loss instance passed to `model.compile` (`LDAMLoss`,
+            `WeightedCrossEntropy` or `FocalLoss`).
+        class_counts: Training samples per class.
+        start_epoch: First (0-based) epoch with the re-weighting.
+        beta: Effective-number hyperparameter in `[0, 1)`. Defaults to
+            `0.9999`.
+
+    Example:
+
+    >>> from keras_imbalance import losses
+    >>> loss = losses.LDAMLoss([500, 50, 5])
+    >>> drw = DeferredReweighting(loss, class_counts=[500, 50, 5], start_epoch=2)
+    >>> [round(w, 3) for w in drw.weights_at(2)]
+    [0.028, 0.271, 2.702]
+    >>> drw.weights_at(1) is None
+    True
+    """
+
+    def __init__(self, loss, *, class_counts, start_epoch, beta=0.9999):
+        super().__init__()
+        attribute = _WEIGHT_ATTRIBUTES.get(type(loss).__name__)
+        if attribute is None or not hasattr(loss, attribute):
+            raise TypeError(
+                "DeferredReweighting switches per-class weights of a "
+                f"{', '.join(sorted(_WEIGHT_ATTRIBUTES))} instance. "
+                f"Received: loss={loss!r}"
+            )
+        self.loss = loss
+        self.attribute = attribute
+        self.class_counts = plain_counts("class_counts", class_counts)
+        start_epoch = check_optional_int("start_epoch", start_epoch, low=0)
+        if start_epoch is None:
+            raise invalid("start_epoch", "a non-negative integer", start_epoch)
+        self.start_epoch = start_epoch
+        self.beta = check_float("beta", beta, low=0, high=1, high_open=True)
+        self.deferred_weights = compute_class_weights(
+            self.class_counts, "effective_number", beta=self.beta
+        ).tolist()
+        self.initial_weights = getattr(loss, attribute)
+
+    def weights_at(self, epoch):
+        """The loss's per-class weights during a 0-based epoch."""
+        return (
+            self.deferred_weights
+            if epoch >= self.start_epoch
+            else (self.initial_weights)
+        )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        weights = self.weights_at(epoch)
+        if getattr(self.loss, self.attribute) == weights:
+            return
+        setattr(self.loss, self.attribute, weights)
+        # The compiled steps captured the old weights as constants: rebuild.
+        self.model.make_train_function(force=True)
+        self.model.make_test_function(force=True)
+
+
+class ImbalanceMonitor(keras.callbacks.Callback):
+    """Adds imbalance metrics on validation data to the logs of each epoch.
+
+    At the end of every epoch it predicts `validation_data` and writes
+    `val_balanced_accuracy`, `val_macro_f1`, `val_g_mean`, the many-, medium-
+    and few-shot accuracies (`val_many_shot_accuracy` ..., when
+    `class_counts` is given; groups with no class are left out) and each
+    class's recall (`val_recall/<class name>`) into the epoch logs, where
+    `History`, `CSVLogger`, `TensorBoard` and
+    `EarlyStopping(monitor="val_balanced_accuracy", mode="max")` read them.
+    Put it *before* those callbacks in the `callbacks` list. The numbers are
+    those of `keras_imbalance.metrics` (scikit-learn's and imbalanced-learn's
+    definitions).
+
+    Args:
+        validation_data: `(x, y)` arrays (or a dict of arrays for `x`), or a
+            `tf.data.Dataset` yielding `(x, y)` batches. Labels are integer
+            or one-hot.
+        class_counts: Training samples per class, for the shot groups.
+            Defaults to `None`.
+        class_names: One name per class for the per-class recall keys.
+            Defaults to `None` (the class indices).
+        batch_size: Prediction batch size for arrays. Defaults to `256`.
+        output: For models with several (dict) outputs, the key of the logits
+            to evaluate. Defaults to `None` (the single output, or `"logits"`).
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> x, y = np.random.rand(40, 4).astype("float32"), np.arange(40) % 2
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    >>> model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    >>> history = model.fit(x, y, epochs=1, verbose=0,
+    ...                     callbacks=[ImbalanceMonitor((x, y))])
+    >>> sorted(k for k in history.history if k.startswith("val_"))
+    ['val_balanced_accuracy', 'val_g_mean', 'val_macro_f1', 'val_recall/0',
+     'val_recall/1']
+    """
+
+    def __init__(
+        self,
+        validation_data,
+        *,
+        class_counts=None,
+        class_names=None,
+        batch_size=256,
+        output=None,
+    ):
+        super().__init__()
+        self.validation_data = validation_data
+        self.class_counts = (
+            None if class_counts is None else plain_counts("class_counts", class_counts)
+        )
+        if class_names is not None:
+            class_names = [str(n) for n in class_names]
+            if self.class_counts is not None and len(class_names) != len(
+                self.class_counts
+            ):
+                raise invalid(
+                    "class_names",
+                    f"one name per class ({len(self.class_counts)} names)",
+                    class_names,
+                )
+        self.class_names = class_names
+        batch_size = check_optional_int("batch_size", batch_size, low=1)
+        self.batch_size = batch_size or 256
+        self.output = output
+
+    def _predict(self):
+        data = self.validation_data
+        if hasattr(data, "as_numpy_iterator"):
+            ys, preds = [], []
+            for batch in data:
+                x, y = batch[0], batch[1]
+                ys.append(np.asarray(y))
+                preds.append(self._logits(self.model.predict_on_batch(x)))
+            return np.concatenate(ys), np.concatenate(preds)
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError(
+                "`validation_data` must be (x, y) or a tf.data.Dataset of (x, y). "
+                f"Received: {type(data).__name__}"
+            )
+        x, y = data[0], data[1]
+        predictions = self.model.predict(x, batch_size=self.batch_size, verbose=0)
+        return np.asarray(y), self._logits(predictions)
+
+    def _logits(self, predictions):
+        if isinstance(predictions, dict):
+            key = self.output or ("logits" if "logits" in predictions else None)
+            if key is None or key not in predictions:
+                raise ValueError(
+                    "The model has several outputs: pass `output=` naming the "
+                    f"logits among {sorted(predictions)}."
+                )
+            predictions = predictions[key]
+        return np.asarray(predictions)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        y, predictions = self._predict()
+        num_classes = predictions.shape[-1]
+        if num_classes == 1:
+            num_classes = 2
+        names = self.class_names or [str(i) for i in range(num_classes)]
+        found = {
+            "val_balanced_accuracy": imbalance_metrics.BalancedAccuracy(num_classes),
+            "val_macro_f1": imbalance_metrics.MacroF1(num_classes),
+            "val_g_mean": imbalance_metrics.GeometricMeanRecall(num_classes),
+        }
+        if self.class_counts is not None:
+            for group in ("many", "medium", "few"):
+                members = imbalance_metrics.group_of_classes(self.class_counts, group)
+                if members.size:
+                    found[f"val_{group}_shot_accuracy"] = (
+                        imbalance_metrics.GroupAccuracy(self.class_counts, group)
+                    )
+        for key, metric in found.items():
+            metric.update_state(y, predictions)
+            logs[key] = float(keras.ops.convert_to_numpy(metric.result()))
+        metric = found["val_balanced_accuracy"]
+        confusion = keras.ops.convert_to_numpy(metric.confusion)
+        support = confusion.sum(axis=1)
+        recall = np.divide(
+            np.diag(confusion), support, out=np.zeros(num_classes), where=support > 0
+        )
+        for name, value in zip(names, recall):
+            logs[f"val_recall/{name}"] = float(value)
