@@ -5,7 +5,7 @@ callbacks that plug into the ordinary Keras 3 workflow (`compile`, `fit`,
 `save`, `export`).
 """
 
-from keras_imbalance import callbacks, layers, losses, metrics, models
+from keras_imbalance import callbacks, data, layers, losses, metrics, models
 from keras_imbalance.class_weights import (
     class_counts,
     class_priors,
@@ -21,6 +21,7 @@ __all__ = [
     "class_counts",
     "class_priors",
     "compute_class_weights",
+    "data",
     "imbalance_ratio",
     "layers",
     "losses",
