@@ -1,0 +1,376 @@
+"""TensorFlow SavedModel export of classifiers, and loading for inference.
+
+`export_saved_model` writes a SavedModel whose `serve` endpoint (also the
+`serving_default` signature, for TF-Serving) maps the model's inputs to a
+dict of tensors:
+
+* `logits`: the model's logits, `float32`, `(B, C)`;
+* `probabilities`: `softmax(logits)`, `(B, C)`, each row sums to 1. A model
+  with a single logit column (`C == 1`, a binary sigmoid classifier) gets
+  `sigmoid(logits)` instead, `(B, 1)`: the probability of the positive
+  class;
+* `class_id`: the predicted class, `int64`, `(B,)`: `argmax(logits)`, or
+  `logits > 0` for a single sigmoid column;
+* `class_name`: the predicted class's name, a string tensor `(B,)`, only when
+  `class_names` are given (`C` names, or 2 names `(negative, positive)` for a
+  single sigmoid column).
+
+Only the inference graph is exported (`model(x, training=False)`): dropout is
+off, BatchNormalization uses its moving statistics, and no loss or optimizer
+state is saved. `load_exported` reloads the SavedModel as a callable over
+NumPy inputs.
+
+Example:
+
+>>> import os, tempfile
+>>> import numpy as np
+>>> from keras_imbalance.models import build_attention_classifier
+>>> model = build_attention_classifier((6,), 3, width=4, depth=2)
+>>> path = os.path.join(tempfile.mkdtemp(), "model")
+>>> export_saved_model(model, path, class_names=["cat", "dog", "owl"])
+>>> predict = load_exported(path)
+>>> out = predict(np.zeros((2, 6), "float32"))
+>>> sorted(out)
+['class_id', 'class_name', 'logits', 'probabilities']
+>>> out["probabilities"].shape, out["class_name"].shape
+((2, 3), (2,))
+"""
+
+import os
+import shutil
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_imbalance._validation import invalid
+
+__all__ = ["ExportedModel", "export_saved_model", "load_exported"]
+
+ENDPOINT = "serve"
+
+
+def _check_model(model):
+    from keras_imbalance.models import BilateralBranchTrainer
+
+    if isinstance(model, BilateralBranchTrainer):
+        raise ValueError(
+            "Cannot export a `BilateralBranchTrainer`: it is the training half "
+            "of a bilateral-branch network (two inputs, the BBN loss). Export "
+            "the inference model instead: `train_model, inference_model = "
+            "build_bilateral_branch_network(...)`, then "
+            "`export_saved_model(inference_model, path)`."
+        )
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"`model` must be a `keras.Model`. Received: model={model!r} "
+            f"of type {type(model).__name__}"
+        )
+    inputs = _structure(model, "input")
+    outputs = _structure(model, "output")
+    if inputs is None or outputs is None:
+        raise ValueError(
+            "`model` must be a built functional or Sequential `keras.Model` "
+            "with known inputs and outputs (a subclassed model: wrap it in a "
+            "functional model over `keras.Input`s). "
+            f"Received: model={model.name!r}"
+        )
+    return inputs, outputs
+
+
+def _structure(model, what):
+    """`model.input` / `model.output`, or the single one of `.inputs`/`.outputs`."""
+    try:
+        return getattr(model, what)
+    except (AttributeError, ValueError):
+        pass
+    try:
+        tensors = getattr(model, what + "s")
+    except (AttributeError, ValueError):
+        return None
+    if not tensors:
+        return None
+    return tensors[0] if len(tensors) == 1 else tensors
+
+
+def _logits(outputs):
+    """The logits in a model's output structure (a tensor, or dict "logits")."""
+    if isinstance(outputs, dict):
+        if "logits" not in outputs:
+            raise ValueError(
+                "A model with dict outputs is exported through its `'logits'` "
+                f"output, but it has none. Received outputs: {sorted(outputs)}"
+            )
+        return outputs["logits"]
+    if isinstance(outputs, (list, tuple)):
+        if len(outputs) != 1:
+            raise ValueError(
+                "A model with several outputs must return a dict with a "
+                f"`'logits'` key to be exported. Received {len(outputs)} "
+                "outputs in a list."
+            )
+        return outputs[0]
+    return outputs
+
+
+def _input_signature(inputs):
+    """A `tf.TensorSpec` structure matching `model.input`."""
+
+    def spec(tensor, name):
+        return tf.TensorSpec(tuple(tensor.shape), tensor.dtype, name=name)
+
+    if isinstance(inputs, dict):
+        return {k: spec(v, k) for k, v in inputs.items()}
+    if isinstance(inputs, (list, tuple)):
+        return [spec(v, f"inputs_{i}") for i, v in enumerate(inputs)]
+    return spec(inputs, "inputs")
+
+
+def _check_class_names(class_names, num_classes):
+    if class_names is None:
+        return None
+    if isinstance(class_names, str) or not hasattr(class_names, "__len__"):
+        raise invalid("class_names", "None or a sequence of strings", class_names)
+    names = list(class_names)
+    if not all(isinstance(n, (str, np.str_)) for n in names):
+        raise invalid("class_names", "None or a sequence of strings", class_names)
+    expected = 2 if num_classes == 1 else num_classes
+    if len(names) != expected:
+        what = (
+            "2 names (negative, positive) for a single sigmoid logit column"
+            if num_classes == 1
+            else f"one name per class ({num_classes} names)"
+        )
+        raise ValueError(
+            f"Invalid value for argument `class_names`. Expected {what}. "
+            f"Received {len(names)} names: class_names={names!r}"
+        )
+    return [str(n) for n in names]
+
+
+def _serving_fn(model, class_names):
+    names = None if class_names is None else tf.constant(class_names)
+
+    def serve(inputs):
+        logits = tf.cast(_logits(model(inputs, training=False)), tf.float32)
+        if logits.shape[-1] == 1:
+            probabilities = tf.sigmoid(logits)
+            class_id = tf.cast(logits[..., 0] > 0.0, tf.int64)
+        else:
+            probabilities = tf.nn.softmax(logits, axis=-1)
+            class_id = tf.argmax(logits, axis=-1, output_type=tf.int64)
+        result = {
+            "logits": logits,
+            "probabilities": probabilities,
+            "class_id": class_id,
+        }
+        if names is not None:
+            result["class_name"] = tf.gather(names, class_id)
+        return result
+
+    return serve
+
+
+def export_saved_model(model, path, *, class_names=None, overwrite=False):
+    """Export a classifier as a TF SavedModel with a `serve` endpoint.
+
+    The endpoint takes the model's inputs (one tensor, or a dict of named
+    tensors for a multi-input model, with the model's input shapes and
+    dtypes and any batch size) and returns a dict `logits`, `probabilities`,
+    `class_id` and, when `class_names` are given, `class_name` (see the
+    module docstring; a single sigmoid logit column gets sigmoid
+    probabilities and `class_id = logits > 0`). It is also the
+    `serving_default` signature, whose arguments are named `inputs` (one
+    input), after the dict keys (dict inputs) or `inputs_<i>` (a list of
+    inputs). A model with dict outputs (auxiliary heads,
+    expert logits) is exported through its `"logits"` output.
+
+    Training-only parts are left out: the graph is `model(x, training=False)`.
+    For a bilateral-branch network export the *inference* model returned by
+    `build_bilateral_branch_network`; a `BilateralBranchTrainer` is refused.
+
+    The export is atomic: it is written to a temporary sibling directory
+    (`.<name>.tmp-*` next to `path`) and renamed to `path` only once
+    complete. On any failure the temporary directory is removed and nothing
+    is left at `path` (with `overwrite=True`, the previous content of `path`
+    is kept). An existing `path` is refused unless `overwrite=True`; then it
+    is replaced only after the new export has succeeded.
+
+    Args:
+        model: A built functional or Sequential `keras.Model` returning logits
+            (or a dict with a `"logits"` entry).
+        path: Directory to write (a `str` or `os.PathLike`); its parent is
+            created if needed.
+        class_names: Optional sequence of strings, one per class (2 for a
+            single sigmoid column). Defaults to `None`.
+        overwrite: Replace an existing `path`. Defaults to `False`.
+
+    Raises:
+        FileExistsError: `path` exists and `overwrite` is `False`.
+        ValueError: A `BilateralBranchTrainer`, a model without a logits
+            output, or `class_names` of the wrong length.
+        TypeError: `model` is not a `keras.Model`.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model")
+    >>> export_saved_model(model, path, class_names=["no", "yes"])
+    >>> sorted(os.listdir(path))[:2]
+    ['assets', 'fingerprint.pb']
+    >>> export_saved_model(model, path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileExistsError: ...
+    >>> export_saved_model(model, path, overwrite=True)
+    """
+    inputs, outputs = _check_model(model)
+    num_classes = _logits(outputs).shape[-1]
+    class_names = _check_class_names(class_names, num_classes)
+    if not isinstance(overwrite, bool):
+        raise invalid("overwrite", "a boolean", overwrite)
+    path = os.path.abspath(os.fspath(path))
+    if os.path.lexists(path) and not overwrite:
+        raise FileExistsError(
+            f"`{path}` already exists. Pass `overwrite=True` to replace it, "
+            "or choose another path."
+        )
+
+    parent, name = os.path.split(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent)
+    try:
+        # mkdtemp makes a private (0o700) directory: give the export the
+        # permissions of an ordinary new directory instead.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint(
+            ENDPOINT,
+            _serving_fn(model, class_names),
+            input_signature=[_input_signature(inputs)],
+        )
+        archive.write_out(tmp, verbose=False)
+        _move_into_place(tmp, path, overwrite=overwrite)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _move_into_place(tmp, path, *, overwrite):
+    """Rename the complete export `tmp` to `path`, replacing it if allowed."""
+    if not os.path.lexists(path):
+        os.rename(tmp, path)
+        return
+    if not overwrite:  # Appeared while exporting.
+        raise FileExistsError(f"`{path}` already exists.")
+    parent, name = os.path.split(path)
+    old = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
+    aside = os.path.join(old, name)
+    os.rename(path, aside)
+    try:
+        os.rename(tmp, path)
+    except BaseException:
+        os.rename(aside, path)
+        shutil.rmtree(old, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class ExportedModel:
+    """A SavedModel written by `export_saved_model`, callable on NumPy inputs.
+
+    Calling it with the model's inputs (a NumPy array, or a dict of arrays
+    for a multi-input model; converted to the exported dtypes) returns a dict
+    of NumPy arrays `logits`, `probabilities`, `class_id` and, if the model
+    was exported with class names, `class_name` (an array of `str`).
+
+    Attributes:
+        loaded: The object returned by `tf.saved_model.load`. It is kept
+            here because the restored functions need it alive (its variables
+            are freed with it).
+        input_signature: The `tf.TensorSpec` structure of the inputs.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self.loaded = tf.saved_model.load(self.path)
+        serve = getattr(self.loaded, ENDPOINT, None)
+        if serve is None:
+            raise ValueError(
+                f"The SavedModel at `{self.path}` has no `{ENDPOINT}` endpoint; "
+                "was it written by `keras_imbalance.export.export_saved_model`?"
+            )
+        self._serve = serve
+        args, _ = serve.concrete_functions[0].structured_input_signature
+        self.input_signature = args[0]
+
+    def _convert(self, inputs):
+        spec = self.input_signature
+        if isinstance(spec, dict):
+            if not isinstance(inputs, dict) or set(inputs) != set(spec):
+                got = sorted(inputs) if isinstance(inputs, dict) else type(inputs)
+                raise ValueError(
+                    f"Expected a dict of inputs with keys {sorted(spec)}. "
+                    f"Received: {got}"
+                )
+            return {
+                k: tf.cast(tf.convert_to_tensor(inputs[k]), s.dtype)
+                for k, s in spec.items()
+            }
+        if isinstance(spec, (list, tuple)):
+            if not isinstance(inputs, (list, tuple)) or len(inputs) != len(spec):
+                raise ValueError(f"Expected a list of {len(spec)} input arrays.")
+            return [
+                tf.cast(tf.convert_to_tensor(v), s.dtype) for v, s in zip(inputs, spec)
+            ]
+        return tf.cast(tf.convert_to_tensor(inputs), spec.dtype)
+
+    def __call__(self, inputs):
+        outputs = self._serve(self._convert(inputs))
+        result = {k: v.numpy() for k, v in outputs.items()}
+        if "class_name" in result:
+            result["class_name"] = np.array(
+                [n.decode("utf-8") for n in result["class_name"]], dtype=str
+            )
+        return result
+
+    def __repr__(self):
+        return f"ExportedModel({self.path!r})"
+
+
+def load_exported(path):
+    """Load a SavedModel written by `export_saved_model` for NumPy inference.
+
+    Args:
+        path: The exported directory.
+
+    Returns:
+        An `ExportedModel`: call it on NumPy inputs to get a dict of NumPy
+        arrays `logits`, `probabilities`, `class_id` (and `class_name`). It
+        keeps the loaded SavedModel alive as its `loaded` attribute.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model")
+    >>> export_saved_model(model, path, class_names=["a", "b"])
+    >>> predict = load_exported(path)
+    >>> out = predict(np.ones((4, 3)))
+    >>> sorted(out)
+    ['class_id', 'class_name', 'logits', 'probabilities']
+    >>> out["logits"].shape, out["class_id"].dtype
+    ((4, 2), dtype('int64'))
+    >>> bool(np.allclose(out["probabilities"].sum(axis=1), 1.0))
+    True
+    """
+    return ExportedModel(path)
