@@ -5,7 +5,17 @@ callbacks that plug into the ordinary Keras 3 workflow (`compile`, `fit`,
 `save`, `export`).
 """
 
-from keras_imbalance import callbacks, data, layers, losses, metrics, models
+from keras_imbalance import (
+    callbacks,
+    data,
+    datasets,
+    evaluation,
+    export,
+    layers,
+    losses,
+    metrics,
+    models,
+)
 from keras_imbalance.class_weights import (
     class_counts,
     class_priors,
@@ -22,6 +32,9 @@ __all__ = [
     "class_priors",
     "compute_class_weights",
     "data",
+    "datasets",
+    "evaluation",
+    "export",
     "imbalance_ratio",
     "layers",
     "losses",
