@@ -84,7 +84,11 @@ class LDAMLoss(ImbalanceLoss):
     `max_margin`. Rare classes must win by a larger margin, which tightens
     their decision boundary. Pair it with a cosine classifier head (inputs
     and weights normalised) and, after a few epochs, with deferred
-    re-weighting (`class_weight`), as in the paper's LDAM-DRW.
+    re-weighting (`class_weight`), as in the paper's LDAM-DRW. The paper
+    feeds raw cosines (in [-1, 1]) to the loss: a `CosineClassifier` head
+    already multiplies them by its own `scale` (16 by default), so either
+    give that head `scale=1.0` or set this loss's `scale` to `30 / 16` and
+    `max_margin` to `0.5 * 16`; otherwise the two scales multiply.
 
     With `class_weight`, each sample's loss is multiplied by its class's
     weight and the default reduction divides by the batch size (the Keras
