@@ -1,18 +1,24 @@
 """Pieces shared by the builders: validation, trunks and heads."""
 
+import numbers
+
 import keras
 
-from keras_imbalance._validation import check_optional_int, invalid
+from keras_imbalance._validation import invalid
 
 HEADS = ("dense", "cosine")
 BACKBONES = ("small_cnn", "small_resnet")
 
 
 def check_num_classes(num_classes):
-    value = check_optional_int("num_classes", num_classes, low=2)
-    if value is None:
+    """An integer >= 2, as a Python int."""
+    if (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, numbers.Integral)
+        or num_classes < 2
+    ):
         raise invalid("num_classes", "an integer >= 2", num_classes)
-    return value
+    return int(num_classes)
 
 
 def check_input_shape(input_shape, *, ranks=(1, 2, 3), name="input_shape"):
@@ -38,9 +44,10 @@ def check_input_shape(input_shape, *, ranks=(1, 2, 3), name="input_shape"):
 
 
 def check_choice(name, value, choices):
-    if value not in choices:
-        raise invalid(name, f"one of {list(choices)}", value)
-    return value
+    """`value` if it is one of `choices` (names or None), else a Keras-form error."""
+    if (value is None or isinstance(value, str)) and value in choices:
+        return value
+    raise invalid(name, f"one of {list(choices)}", value)
 
 
 def classifier_head(features, num_classes, head, *, dropout=0.0, name="classifier"):

@@ -23,6 +23,7 @@ import keras
 from keras import ops
 
 from keras_imbalance._validation import check_bool, check_float, invalid
+from keras_imbalance.models._common import check_choice, check_num_classes
 
 __all__ = [
     "BACKBONES",
@@ -226,16 +227,6 @@ def preprocessing_layers(mode):
 # ---------------------------------------------------------------- validation
 
 
-def _check_num_classes(num_classes):
-    if (
-        isinstance(num_classes, bool)
-        or not isinstance(num_classes, numbers.Integral)
-        or num_classes < 2
-    ):
-        raise invalid("num_classes", "an integer >= 2", num_classes)
-    return int(num_classes)
-
-
 def _check_input_shape(input_shape, min_size):
     expected = (
         "an image shape (height, width, channels) without the batch axis, "
@@ -281,13 +272,6 @@ def _check_weights(weights):
         "same arguments",
         weights,
     )
-
-
-def _check_choice(name, value, choices):
-    if isinstance(value, str) or value is None:
-        if value in choices:
-            return value
-    raise invalid(name, f"one of {list(choices)}", value)
 
 
 # ------------------------------------------------------------------ builder
@@ -372,15 +356,15 @@ def build_transfer_classifier(
     (2, 3)
     """
     # Validate.
-    num_classes = _check_num_classes(num_classes)
+    num_classes = check_num_classes(num_classes)
     if not isinstance(backbone, str) or backbone not in BACKBONES:
         raise invalid("backbone", f"one of {list(BACKBONES)}", backbone)
     spec = BACKBONES[backbone]
     shape = _check_input_shape(input_shape, spec.min_size)
     weights = _check_weights(weights)
-    head = _check_choice("head", head, HEADS)
-    attention = _check_choice("attention", attention, ATTENTIONS)
-    pooling = _check_choice("pooling", pooling, POOLINGS)
+    head = check_choice("head", head, HEADS)
+    attention = check_choice("attention", attention, ATTENTIONS)
+    pooling = check_choice("pooling", pooling, POOLINGS)
     dropout = check_float("dropout", dropout, low=0, high=1, high_open=True)
     trainable_backbone = check_bool("trainable_backbone", trainable_backbone)
     if keras.config.image_data_format() != "channels_last":
