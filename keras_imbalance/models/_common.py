@@ -7,6 +7,15 @@ import keras
 from keras_imbalance._validation import invalid
 
 HEADS = ("dense", "cosine")
+
+BN_MOMENTUM = 0.9
+"""Momentum of the builders' BatchNormalization moving statistics.
+
+PyTorch's default (its `momentum=0.1` is Keras' 0.9), used by the reference
+code of LDAM, BBN and decoupling. Keras' own 0.99 needs several hundred steps
+before the moving variance forgets its initial 1; on small long-tailed sets
+(a few dozen steps per epoch) inference then ran with a variance 5-50x too
+large and predicted one class."""
 BACKBONES = ("small_cnn", "small_resnet")
 
 
@@ -96,13 +105,13 @@ def conv_stage(
     y = conv(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(
         x
     )
-    y = keras.layers.BatchNormalization(name=f"{name}_bn")(y)
+    y = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(y)
     y = keras.layers.ReLU(name=f"{name}_relu")(y)
     if residual:
         y = conv(
             filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv2"
         )(y)
-        y = keras.layers.BatchNormalization(name=f"{name}_bn2")(y)
+        y = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn2")(y)
     if attention is not None:
         y = get_attention(attention, name=f"{name}_attention")(y)
     if residual:
@@ -157,7 +166,9 @@ def mlp_trunk(x, *, width, depth, attention, start=0, stop=None, prefix="mlp"):
         x = keras.layers.Dense(
             width * 2 ** min(i, 2), use_bias=False, name=f"{prefix}{i}_dense"
         )(x)
-        x = keras.layers.BatchNormalization(name=f"{prefix}{i}_bn")(x)
+        x = keras.layers.BatchNormalization(
+            momentum=BN_MOMENTUM, name=f"{prefix}{i}_bn"
+        )(x)
         x = keras.layers.ReLU(name=f"{prefix}{i}_relu")(x)
     return x
 
