@@ -79,6 +79,9 @@ class ImbalanceReport:
         confusion_matrix: `confusion_matrix[true][predicted]` counts.
         output_kind: `"logits"`, `"probabilities"` or `"class_ids"`: how the
             predictions were read.
+        many_threshold, few_threshold: The shot-group boundaries used: more
+            than `many_threshold` training samples is many-shot, fewer than
+            `few_threshold` is few-shot. Default to OLTR's 100 and 20.
     """
 
     num_samples: int
@@ -98,6 +101,8 @@ class ImbalanceReport:
     ece: float | None
     confusion_matrix: list
     output_kind: str
+    many_threshold: int = MANY_THRESHOLD
+    few_threshold: int = FEW_THRESHOLD
 
     @property
     def num_classes(self):
@@ -109,7 +114,7 @@ class ImbalanceReport:
             return None
         for group in _GROUPS:
             if class_id in group_of_classes(
-                self.class_counts, group, MANY_THRESHOLD, FEW_THRESHOLD
+                self.class_counts, group, self.many_threshold, self.few_threshold
             ):
                 return group
         return None  # pragma: no cover
@@ -160,6 +165,8 @@ class ImbalanceReport:
                 None if self.class_counts is None else list(self.class_counts)
             ),
             "output_kind": self.output_kind,
+            "many_threshold": int(self.many_threshold),
+            "few_threshold": int(self.few_threshold),
             **{k: _float_or_none(v) for k, v in self.summary().items()},
             "per_class": self.per_class(),
             "confusion_matrix": [
@@ -181,6 +188,8 @@ class ImbalanceReport:
             support=[r["support"] for r in rows],
             confusion_matrix=config["confusion_matrix"],
             output_kind=config["output_kind"],
+            many_threshold=config.get("many_threshold", MANY_THRESHOLD),
+            few_threshold=config.get("few_threshold", FEW_THRESHOLD),
             **{k: config[k] for k in _SUMMARY_KEYS},
         )
 
@@ -270,7 +279,7 @@ class ImbalanceReport:
                         fontsize=8,
                     )
             _log_axis(ax_recall, counts)
-            for threshold in (FEW_THRESHOLD, MANY_THRESHOLD):
+            for threshold in (self.few_threshold, self.many_threshold):
                 ax_recall.axvline(threshold, color="grey", linestyle="--", lw=0.8)
             ax_recall.set_xlabel("training samples")
         else:
@@ -284,6 +293,8 @@ class ImbalanceReport:
         )
         return fig
 
+
+_MARKERS = "os^vD<>pPXh*"
 
 _SUMMARY_LABELS = {
     "accuracy": "accuracy",
@@ -313,6 +324,7 @@ def evaluate_imbalanced(
     class_counts=None,
     class_names=None,
     batch_size=256,
+    shot_thresholds=(MANY_THRESHOLD, FEW_THRESHOLD),
 ):
     """Evaluate a classifier on (imbalanced) test data.
 
@@ -328,6 +340,11 @@ def evaluate_imbalanced(
             many / medium / few-shot accuracies and the plots against count.
         class_names: One name per class. Defaults to `"0"`, `"1"`, ...
         batch_size: Batch size of `model.predict`. Defaults to 256.
+        shot_thresholds: `(many, few)`: a class with more than `many`
+            training samples is many-shot, one with fewer than `few` is
+            few-shot, the rest medium-shot. Defaults to `(100, 20)`, the
+            OLTR split of Liu et al. 2019; datasets whose counts all fall in
+            one or two groups (Fashion-MNIST-LT: 60 to 6000) need their own.
 
     Scores are read as probabilities when every row lies in [0, 1] and sums
     to 1 within 1e-3; otherwise they are logits and go through a softmax.
@@ -370,6 +387,7 @@ def evaluate_imbalanced(
         raise invalid("batch_size", "a positive integer", batch_size)
     if batch_size < 1:
         raise invalid("batch_size", "a positive integer", batch_size)
+    many_threshold, few_threshold = _check_thresholds(shot_thresholds)
     is_model = _is_model(model_or_predictions)
     if not is_model and x is not None:
         raise ValueError(
@@ -421,7 +439,7 @@ def evaluate_imbalanced(
     if counts is not None:
         recall, support = scores["recall"], scores["support"]
         for group in _GROUPS:
-            members = group_of_classes(counts, group, MANY_THRESHOLD, FEW_THRESHOLD)
+            members = group_of_classes(counts, group, many_threshold, few_threshold)
             members = members[support[members] > 0]
             if members.size:
                 groups[group] = float(np.mean(recall[members]))
@@ -447,7 +465,25 @@ def evaluate_imbalanced(
         ece=ece,
         confusion_matrix=confusion.tolist(),
         output_kind=output_kind,
+        many_threshold=many_threshold,
+        few_threshold=few_threshold,
     )
+
+
+def _check_thresholds(value):
+    ok = isinstance(value, (tuple, list)) and len(value) == 2
+    if ok:
+        ok = all(
+            isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
+            for v in value
+        )
+    if not ok or value[1] < 0 or value[0] < value[1]:
+        raise invalid(
+            "shot_thresholds",
+            "a pair of integers (many, few) with many >= few >= 0",
+            value,
+        )
+    return int(value[0]), int(value[1])
 
 
 def expected_calibration_error(confidence, correct, num_bins=ECE_BINS):
@@ -646,7 +682,14 @@ def _read_labels(labels, num_classes):
 def _class_ticks(set_ticks, ax, names, positions=None):
     positions = np.arange(len(names)) if positions is None else positions
     if len(names) <= 30:
-        set_ticks(positions, labels=names, rotation=45 if len(names) > 10 else 0)
+        long_names = len(names) > 10 or max(len(str(n)) for n in names) > 3
+        rotation = 45 if long_names and set_ticks.__name__ == "set_xticks" else 0
+        set_ticks(
+            positions,
+            labels=names,
+            rotation=rotation,
+            ha="right" if rotation else "center",
+        )
 
 
 def _log_axis(ax, counts):
@@ -703,6 +746,7 @@ def plot_per_class_recall(reports, class_counts=None, *, figsize=(10.0, 4.5)):
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['2\\n(500)', '1\\n(50)', '0\\n(5)']
     """
+    import matplotlib
     from matplotlib.figure import Figure
 
     if not isinstance(reports, dict) or not reports:
@@ -742,13 +786,22 @@ def plot_per_class_recall(reports, class_counts=None, *, figsize=(10.0, 4.5)):
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     positions = np.arange(num_classes)
-    for name, report in reports.items():
+    # Past ten lines the default colour cycle repeats: 20 colours and
+    # varied markers keep every strategy apart, the legend beside the axes.
+    crowded = len(reports) > 10
+    for i, (name, report) in enumerate(reports.items()):
         recall = np.asarray(report.recall, dtype="float64")[order]
+        style = {"marker": "o"}
+        if crowded:
+            style = {
+                "marker": _MARKERS[i % len(_MARKERS)],
+                "color": matplotlib.colormaps["tab20"](i % 20),
+            }
         ax.plot(
             positions,
             recall,
-            marker="o",
             label=f"{name} (bal. acc. {report.balanced_accuracy:.3f})",
+            **style,
         )
     if num_classes <= 30:
         ax.set_xticks(positions, labels=[str(lab) for lab in labels])
@@ -759,5 +812,8 @@ def plot_per_class_recall(reports, class_counts=None, *, figsize=(10.0, 4.5)):
     )
     ax.set_title("per-class recall")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    if crowded:
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    else:
+        ax.legend(fontsize=8)
     return fig

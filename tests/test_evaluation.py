@@ -93,12 +93,12 @@ def ece_reference(probabilities, y, n_bins=15):
     return ece
 
 
-def group_reference(y, predicted, counts, group):
+def group_reference(y, predicted, counts, group, many=100, few=20):
     counts = np.asarray(counts)
     members = {
-        "many": counts > 100,
-        "medium": (counts >= 20) & (counts <= 100),
-        "few": counts < 20,
+        "many": counts > many,
+        "medium": (counts >= few) & (counts <= many),
+        "few": counts < few,
     }[group]
     recalls = [
         np.mean(predicted[y == c] == c)
@@ -261,6 +261,31 @@ def test_keras_model_input(kind):
 
 
 # --- serialisation and text ------------------------------------------------------
+
+
+def test_shot_thresholds():
+    y, logits = make_data(0)
+    predicted = logits.argmax(axis=1)
+    counts = [500, 400, 300, 200, 150]  # all many-shot with OLTR's (100, 20)
+    report = evaluate_imbalanced(
+        logits, y=y, class_counts=counts, shot_thresholds=(350, 180)
+    )
+    assert (report.many_threshold, report.few_threshold) == (350, 180)
+    assert [report.shot_group(c) for c in range(5)] == [
+        "many",
+        "many",
+        "medium",
+        "medium",
+        "few",
+    ]
+    for group in ("many", "medium", "few"):
+        expected = group_reference(y, predicted, counts, group, 350, 180)
+        assert getattr(report, f"{group}_shot_accuracy") == pytest.approx(expected)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert ImbalanceReport.from_dict(data) == report
+    for bad in [(20, 100), (100,), "auto", (100.0, 20), (100, -1)]:
+        with pytest.raises(ValueError, match="shot_thresholds"):
+            evaluate_imbalanced(logits, y=y, shot_thresholds=bad)
 
 
 def test_to_dict_json_round_trip():
