@@ -2,7 +2,8 @@
 
 Losses, metrics, class statistics, attention layers, model builders and
 callbacks that plug into the ordinary Keras 3 workflow (`compile`, `fit`,
-`save`, `export`).
+`save`, `export`); named training strategies and the `keras-imbalance`
+command that compares them.
 """
 
 from keras_imbalance import (
@@ -15,6 +16,7 @@ from keras_imbalance import (
     losses,
     metrics,
     models,
+    strategies,
 )
 from keras_imbalance.class_weights import (
     class_counts,
@@ -40,4 +42,5 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "strategies",
 ]
