@@ -58,6 +58,15 @@ def check_one_of(name, value, allowed):
     return value
 
 
+def check_positive_int(name, value):
+    """An integer >= 1, returned as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise invalid(name, "a positive integer", value)
+    if value < 1:
+        raise invalid(name, "a positive integer", value)
+    return int(value)
+
+
 def check_optional_int(name, value, *, low=0):
     """`None` or an integer >= `low` (e.g. `ignore_class`)."""
     if value is None:

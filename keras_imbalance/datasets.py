@@ -32,6 +32,7 @@ from keras_imbalance._validation import (
     check_float,
     check_one_of,
     check_optional_int,
+    check_positive_int,
     invalid,
 )
 from keras_imbalance.class_weights import _integer_labels
@@ -103,8 +104,8 @@ def long_tailed_counts(
     >>> long_tailed_counts(4, 100, 10, profile="step").tolist()
     [100, 100, 10, 10]
     """
-    num_classes = _check_positive_int("num_classes", num_classes)
-    max_per_class = _check_positive_int("max_per_class", max_per_class)
+    num_classes = check_positive_int("num_classes", num_classes)
+    max_per_class = check_positive_int("max_per_class", max_per_class)
     ratio = _check_ratio(imbalance_ratio)
     check_one_of("profile", profile, _PROFILES)
     imb_factor = 1.0 / ratio
@@ -124,13 +125,6 @@ def long_tailed_counts(
             num_classes - head
         )
     return np.asarray(counts, dtype="int64")
-
-
-def _check_positive_int(name, value):
-    value = check_optional_int(name, value, low=1)
-    if value is None:
-        raise invalid(name, "an integer >= 1", value)
-    return value
 
 
 def _labels_of(y, num_classes, name="y"):
@@ -208,9 +202,9 @@ def make_long_tailed(
     ratio = _check_ratio(imbalance_ratio)
     check_one_of("profile", profile, _PROFILES)
     if num_classes is not None:
-        num_classes = _check_positive_int("num_classes", num_classes)
+        num_classes = check_positive_int("num_classes", num_classes)
     if max_per_class is not None:
-        max_per_class = _check_positive_int("max_per_class", max_per_class)
+        max_per_class = check_positive_int("max_per_class", max_per_class)
     seed = check_optional_int("seed", seed, low=0)
     x = np.asarray(x)
     y_array = np.asarray(y)

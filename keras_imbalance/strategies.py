@@ -49,7 +49,7 @@ import numpy as np
 
 from keras_imbalance import callbacks as imbalance_callbacks
 from keras_imbalance import data, losses, models
-from keras_imbalance._validation import check_float, invalid
+from keras_imbalance._validation import check_float, check_positive_int, invalid
 from keras_imbalance.class_weights import class_counts as count_classes
 from keras_imbalance.class_weights import compute_class_weights
 from keras_imbalance.layers import CosineClassifier
@@ -218,16 +218,6 @@ def _generic_bilateral(model_fn, input_shape, num_classes):
 
 
 # --- the fit context -----------------------------------------------------------
-
-
-def _positive_int(name, value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (numbers.Integral, np.integer))
-        or value < 1
-    ):
-        raise invalid(name, "a positive integer", value)
-    return int(value)
 
 
 def _int_labels(y, num_classes):
@@ -474,14 +464,14 @@ class Strategy:
             `(model, history)`: the trained inference model (one input,
             logits) and a `keras.callbacks.History` of all stages.
         """
-        epochs = _positive_int("epochs", epochs)
-        batch_size = _positive_int("batch_size", batch_size)
+        epochs = check_positive_int("epochs", epochs)
+        batch_size = check_positive_int("batch_size", batch_size)
         if isinstance(seed, bool) or not isinstance(
             seed, (numbers.Integral, np.integer)
         ):
             raise invalid("seed", "an integer", seed)
         if num_classes is not None:
-            num_classes = _positive_int("num_classes", num_classes)
+            num_classes = check_positive_int("num_classes", num_classes)
         if not callable(model_fn):
             raise invalid("model_fn", "a callable returning a keras.Model", model_fn)
         if isinstance(x, dict) or isinstance(x, (list, tuple)):
@@ -806,7 +796,7 @@ class SMOTE(Strategy):
     reference = "Chawla et al., SMOTE, JAIR 2002"
 
     def __init__(self, k_neighbors=5):
-        self.k_neighbors = _positive_int("k_neighbors", k_neighbors)
+        self.k_neighbors = check_positive_int("k_neighbors", k_neighbors)
 
     def training_data(self, context):
         present = [n for n in context.class_counts if n > 0]

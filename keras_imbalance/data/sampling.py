@@ -32,6 +32,7 @@ from keras_imbalance._validation import (
     check_class_counts,
     check_class_weight,
     check_optional_int,
+    check_positive_int,
     invalid,
 )
 from keras_imbalance.class_weights import _integer_labels, _looks_dense
@@ -212,16 +213,6 @@ def _check_sampling(sampling):
 
 # ---------------------------------------------------------------------------
 # Argument checks.
-
-
-def _check_positive_int(name, value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (numbers.Integral, np.integer))
-        or value < 1
-    ):
-        raise invalid(name, "a positive integer", value)
-    return int(value)
 
 
 def _check_seed(seed):
@@ -502,11 +493,11 @@ def balanced_dataset(
     >>> tuple(xb.shape), tuple(yb.shape)
     ((4, 2), (4,))
     """
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     sampling = _check_sampling(sampling)
     num_classes = _check_num_classes(num_classes)
     if steps_per_epoch is not None:
-        steps_per_epoch = _check_positive_int("steps_per_epoch", steps_per_epoch)
+        steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
     seed = _check_seed(seed)
     data = _IndexedData(x, y, num_classes)
     state = _SamplingState(data.counts, sampling)
@@ -565,7 +556,7 @@ def bilateral_dataset(x, y, *, batch_size, seed=None):
     >>> tuple(x_c.shape), tuple(x_r.shape), tuple(y_r.shape)
     ((4, 3), (4, 3), (4,))
     """
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     seed = _check_seed(seed)
     data = _IndexedData(x, y, None)
     state = _SamplingState(data.counts, "instance")
@@ -847,7 +838,7 @@ class ProgressiveSampling(keras.callbacks.Callback):
                 "sampling='progressive'. Received a dataset built with "
                 f"sampling={_plain(state.sampling)!r}"
             )
-        self.total_epochs = _check_positive_int("total_epochs", total_epochs)
+        self.total_epochs = check_positive_int("total_epochs", total_epochs)
         self._state = state
 
     def probabilities_at(self, epoch):

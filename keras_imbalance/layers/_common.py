@@ -7,17 +7,11 @@ import numpy as np
 from keras import ops
 
 from keras_imbalance._validation import check_one_of, invalid
+from keras_imbalance._validation import (  # re-exported for the layers
+    check_positive_int as check_positive_int,
+)
 
 DATA_FORMATS = ("channels_last", "channels_first")
-
-
-def check_positive_int(name, value):
-    """An integer >= 1, returned as a Python int."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise invalid(name, "a positive integer", value)
-    if value < 1:
-        raise invalid(name, "a positive integer", value)
-    return int(value)
 
 
 def check_odd_int(name, value):
