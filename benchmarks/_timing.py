@@ -6,7 +6,9 @@
   both sides alike);
 * `machine_info`, `loadavg`: the machine a run was on;
 * `write_section`: each script owns one section of `docs/benchmarks.md`,
-  between `<!-- KEY:start -->` and `<!-- KEY:end -->`, and rewrites only that.
+  between `<!-- KEY:start -->` and `<!-- KEY:end -->`, and rewrites only that;
+* `add_pair_args`, `check_pair_args`, `fill_defaults`, `comma_choices`: the
+  command-line options the scripts share.
 """
 
 import datetime
@@ -137,3 +139,49 @@ def write_section(path, key, text):
         new = section
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(new)
+
+
+# --- command-line options shared by the scripts ---------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+MODES = {"graph": False, "xla": True}
+
+
+def add_pair_args(parser, what):
+    """`--seconds-per-pair`, `--min-rounds`, `--warmup-steps` and `--modes`."""
+    parser.add_argument(
+        "--seconds-per-pair", type=float, help=f"timed seconds per {what} pair"
+    )
+    parser.add_argument("--min-rounds", type=int, help="fewest rounds per pair")
+    parser.add_argument("--warmup-steps", type=int, help="untimed steps per model")
+    parser.add_argument(
+        "--modes", default="graph,xla", help="comma-separated subset of graph,xla"
+    )
+
+
+def fill_defaults(args, quick, full):
+    """Options left unset take the `quick` or `full` value; a full run writes
+    `docs/benchmarks.md` unless `--output` says otherwise."""
+    for key, value in (quick if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.output is None and not args.quick:
+        args.output = str(DOC)
+
+
+def comma_choices(parser, value, allowed, what):
+    """The names of a comma-separated option, each one of `allowed`."""
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [v for v in names if v not in allowed]
+    if unknown:
+        parser.error(f"unknown {what} {unknown}; choose from {list(allowed)}")
+    return names
+
+
+def check_pair_args(parser, args):
+    """Validate the options of `add_pair_args` (after `fill_defaults`)."""
+    args.modes = comma_choices(parser, args.modes, MODES, "mode(s)")
+    if args.min_rounds < 1 or args.seconds_per_pair <= 0 or args.warmup_steps < 0:
+        parser.error(
+            "need --min-rounds >= 1, --seconds-per-pair > 0, --warmup-steps >= 0"
+        )

@@ -52,7 +52,14 @@ import time
 import warnings
 from pathlib import Path
 
-from _timing import loadavg, machine_info, median_ci, write_section
+from _timing import (
+    comma_choices,
+    fill_defaults,
+    loadavg,
+    machine_info,
+    median_ci,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "bench_data"  # its part of docs/benchmarks.md, between marker comments
@@ -661,20 +668,12 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--memory-child", nargs=2, metavar=("METHOD", "RATIO"))
     args = parser.parse_args(argv)
-    defaults = (
-        {"rounds": 3, "fit_rounds": 1, "augment_rounds": 1}
-        if args.quick
-        else {"rounds": 11, "fit_rounds": 3, "augment_rounds": 3}
+    fill_defaults(
+        args,
+        quick={"rounds": 3, "fit_rounds": 1, "augment_rounds": 1},
+        full={"rounds": 11, "fit_rounds": 3, "augment_rounds": 3},
     )
-    for key, value in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if args.output is None and not args.quick:
-        args.output = str(ROOT / "docs" / "benchmarks.md")
-    args.only = [p.strip() for p in args.only.split(",") if p.strip()]
-    unknown = [p for p in args.only if p not in PARTS]
-    if unknown:
-        parser.error(f"unknown part(s) {unknown}; choose from {list(PARTS)}")
+    args.only = comma_choices(parser, args.only, PARTS, "part(s)")
     args.memory_ratios = MEMORY_RATIOS
     return args
 

@@ -34,7 +34,17 @@ import sys
 import time
 from pathlib import Path
 
-from _timing import loadavg, machine_info, paired_rounds, write_section
+from _timing import (
+    MODES,
+    add_pair_args,
+    check_pair_args,
+    comma_choices,
+    fill_defaults,
+    loadavg,
+    machine_info,
+    paired_rounds,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "bench_layers"  # its part of docs/benchmarks.md, between marker comments
@@ -42,7 +52,6 @@ NUM_CLASSES = 10
 IMAGE_SHAPE = (32, 32, 3)
 FILTERS = 64
 BLOCKS = 3
-MODES = {"graph": False, "xla": True}
 NOISE_TARGET = 1.05
 
 # key -> (label, factory of the attention layer or None, target ratio or None).
@@ -295,16 +304,9 @@ def parse_args(argv=None):
         help="markdown file whose bench_layers section to rewrite (default: "
         "docs/benchmarks.md for a full run, none for --quick)",
     )
-    parser.add_argument(
-        "--seconds-per-pair", type=float, help="timed seconds per (variant, baseline)"
-    )
-    parser.add_argument("--min-rounds", type=int, help="fewest rounds per pair")
-    parser.add_argument("--warmup-steps", type=int, help="untimed steps per model")
+    add_pair_args(parser, "(variant, baseline)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--modes", default="graph,xla", help="comma-separated subset of graph,xla"
-    )
     parser.add_argument(
         "--only",
         default=",".join(DEFAULT_ONLY),
@@ -312,28 +314,13 @@ def parse_args(argv=None):
         f"{','.join(VARIANTS)} (default: {','.join(DEFAULT_ONLY)})",
     )
     args = parser.parse_args(argv)
-    defaults = (
-        {"seconds_per_pair": 1.0, "min_rounds": 3, "warmup_steps": 1}
-        if args.quick
-        else {"seconds_per_pair": 10.0, "min_rounds": 15, "warmup_steps": 3}
+    fill_defaults(
+        args,
+        quick={"seconds_per_pair": 1.0, "min_rounds": 3, "warmup_steps": 1},
+        full={"seconds_per_pair": 10.0, "min_rounds": 15, "warmup_steps": 3},
     )
-    for key, value in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if args.output is None and not args.quick:
-        args.output = str(ROOT / "docs" / "benchmarks.md")
-    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    unknown = [m for m in args.modes if m not in MODES]
-    if unknown:
-        parser.error(f"unknown mode(s) {unknown}; choose from {list(MODES)}")
-    args.only = [k.strip() for k in args.only.split(",") if k.strip()]
-    unknown = [k for k in args.only if k not in VARIANTS]
-    if unknown:
-        parser.error(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
-    if args.min_rounds < 1 or args.seconds_per_pair <= 0 or args.warmup_steps < 0:
-        parser.error(
-            "need --min-rounds >= 1, --seconds-per-pair > 0, --warmup-steps >= 0"
-        )
+    check_pair_args(parser, args)
+    args.only = comma_choices(parser, args.only, VARIANTS, "variant(s)")
     return args
 
 

@@ -40,13 +40,21 @@ import sys
 import time
 from pathlib import Path
 
-from _timing import loadavg, machine_info, paired_rounds, write_section
+from _timing import (
+    MODES,
+    add_pair_args,
+    check_pair_args,
+    fill_defaults,
+    loadavg,
+    machine_info,
+    paired_rounds,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 1.05
 NUM_CLASSES = 10
 IMAGE_SHAPE = (32, 32, 3)
-MODES = {"graph": False, "xla": True}
 SECTION = "bench_losses"  # its part of docs/benchmarks.md, between marker comments
 
 
@@ -403,40 +411,21 @@ def parse_args(argv=None):
         help="markdown file to write (default: docs/benchmarks.md for a full "
         "run, none for --quick)",
     )
-    parser.add_argument(
-        "--seconds-per-pair", type=float, help="timed seconds per (loss, peer) pair"
-    )
-    parser.add_argument("--min-rounds", type=int, help="fewest rounds per pair")
-    parser.add_argument("--warmup-steps", type=int, help="untimed steps per model")
+    add_pair_args(parser, "(loss, peer)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--modes", default="graph,xla", help="comma-separated subset of graph,xla"
-    )
     parser.add_argument(
         "--only",
         default=None,
         help="comma-separated candidate keys to time (e.g. focal,ldam)",
     )
     args = parser.parse_args(argv)
-    defaults = (
-        {"seconds_per_pair": 0.5, "min_rounds": 3, "warmup_steps": 1}
-        if args.quick
-        else {"seconds_per_pair": 8.0, "min_rounds": 25, "warmup_steps": 5}
+    fill_defaults(
+        args,
+        quick={"seconds_per_pair": 0.5, "min_rounds": 3, "warmup_steps": 1},
+        full={"seconds_per_pair": 8.0, "min_rounds": 25, "warmup_steps": 5},
     )
-    for key, value in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if args.output is None and not args.quick:
-        args.output = str(ROOT / "docs" / "benchmarks.md")
-    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    unknown = [m for m in args.modes if m not in MODES]
-    if unknown:
-        parser.error(f"unknown mode(s) {unknown}; choose from {list(MODES)}")
-    if args.min_rounds < 1 or args.seconds_per_pair <= 0 or args.warmup_steps < 0:
-        parser.error(
-            "need --min-rounds >= 1, --seconds-per-pair > 0, --warmup-steps >= 0"
-        )
+    check_pair_args(parser, args)
     return args
 
 
