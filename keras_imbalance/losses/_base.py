@@ -8,7 +8,11 @@ what Keras' `Loss.__call__` cannot know about:
 * `ignore_class`: positions whose label is ignored get zero weight and are left
   out of the mean, as in `keras.losses.SparseCategoricalCrossentropy`;
 * per-sample `sample_weight` of shape `(B,)` on dense predictions
-  `(B, H, W, C)` is broadcast over the positions of each sample.
+  `(B, H, W, C)` is broadcast over the positions of each sample;
+* `y_pred` is checked against `from_logits` (`_common.check_predictions`):
+  logits given to a probability loss raise in an eager call and make the loss
+  NaN in a compiled step; softmax / sigmoid outputs given to a logits loss
+  warn.
 """
 
 import keras
@@ -16,6 +20,11 @@ from keras import ops
 
 from keras_imbalance import _labels
 from keras_imbalance._validation import _plain
+from keras_imbalance.losses._common import (
+    apply_guard,
+    check_predictions,
+    predictions_checked,
+)
 
 
 class ImbalanceLoss(keras.losses.Loss):
@@ -36,6 +45,8 @@ class ImbalanceLoss(keras.losses.Loss):
     #: True when `fn` returns one value per position (`y_pred.shape[:-1]`);
     #: False when it reduces the positions itself (one value per sample).
     _per_position = True
+    #: True for losses without `from_logits`, which always take logits.
+    _logits_only = False
 
     def __init__(self, *, name, reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
@@ -44,6 +55,19 @@ class ImbalanceLoss(keras.losses.Loss):
         )
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        # Checked here, before Keras casts `y_pred` to the loss dtype: the
+        # check sees the model's own dtype and Keras' `_keras_logits` mark.
+        guard = check_predictions(
+            y_pred,
+            from_logits=getattr(self, "from_logits", True),
+            name=type(self).__name__,
+            logits_only=self._logits_only,
+        )
+        with predictions_checked():
+            loss = self._weighted_call(y_true, y_pred, sample_weight)
+        return apply_guard(loss, guard)
+
+    def _weighted_call(self, y_true, y_pred, sample_weight):
         ignore_class = getattr(self, "ignore_class", None)
         if not self._per_position or (ignore_class is None and sample_weight is None):
             return super().__call__(y_true, y_pred, sample_weight=sample_weight)

@@ -1,6 +1,11 @@
 """Building blocks shared by the loss functions (backend-agnostic)."""
 
+import contextlib
+import contextvars
+import warnings
+
 import keras
+import numpy as np
 from keras import ops
 
 from keras_imbalance import _labels
@@ -54,3 +59,116 @@ def prepare(y_true, y_pred, *, ignore_class=None, label_smoothing=0.0):
         y_true, y_pred, ignore_class=ignore_class, label_smoothing=label_smoothing
     )
     return target, y_pred
+
+
+# How far outside [0, 1] a probability may stray before it is taken for a
+# logit. Half-precision softmax / sigmoid outputs can overshoot 1 by an ulp or
+# two, so their tolerance grows with their machine epsilon.
+_PROBABILITY_TOLERANCE = 1e-3
+_HALF_EPSILON = {"float16": 2.0**-10, "bfloat16": 2.0**-7}
+
+# True while a loss class runs its functional twin on predictions it has
+# already checked (the class sees them before Keras casts them, so with their
+# own dtype and their `_keras_logits` mark).
+_PREDICTIONS_CHECKED = contextvars.ContextVar(
+    "keras_imbalance_predictions_checked", default=False
+)
+
+
+@contextlib.contextmanager
+def predictions_checked():
+    """Within this context `check_predictions` does nothing (already done)."""
+    token = _PREDICTIONS_CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _PREDICTIONS_CHECKED.reset(token)
+
+
+def check_predictions(y_pred, *, from_logits, name, logits_only=False):
+    """Catch logits given as probabilities, and probabilities given as logits.
+
+    With `from_logits=False`, `y_pred` must lie in `[0, 1]`. Outside it (the
+    values are logits) an eager call with concrete values raises a
+    `ValueError` naming `name` and the fix; inside a compiled step (a
+    `tf.function` graph, XLA, a JAX trace, a `KerasTensor`), where nothing
+    can be raised, the returned factor is NaN for the batch, so `fit` shows
+    `loss: nan` from the first step instead of training on clipped logits.
+
+    With `from_logits=True`, a `y_pred` that Keras marked as the output of a
+    softmax or sigmoid (`_keras_logits`, set on the TensorFlow backend) gives
+    a `UserWarning`, once per trace in a compiled step.
+
+    Returns:
+        None, or a scalar factor (1 for probabilities, NaN otherwise) to
+        pass to `apply_guard` with the loss.
+    """
+    if _PREDICTIONS_CHECKED.get():
+        return None
+    if from_logits:
+        _warn_if_activated(y_pred, name, logits_only)
+        return None
+    return _probability_guard(y_pred, name)
+
+
+def _warn_if_activated(y_pred, name, logits_only):
+    if getattr(y_pred, "_keras_logits", None) is None:
+        return
+    expects = "works on logits only" if logits_only else "received from_logits=True"
+    fix = "." if logits_only else " or pass from_logits=False."
+    warnings.warn(
+        f"{name} {expects} but y_pred was produced by a softmax/sigmoid "
+        "activation, so it holds probabilities, not logits. Remove the final "
+        f"activation (every keras_imbalance builder outputs logits){fix}",
+        UserWarning,
+        stacklevel=4,  # the caller of the loss
+    )
+
+
+def _probability_guard(y_pred, name):
+    y_pred = ops.convert_to_tensor(y_pred)
+    dtype = keras.backend.standardize_dtype(y_pred.dtype)
+    if not dtype.startswith("float"):
+        y_pred = ops.cast(y_pred, "float32")
+    tolerance = max(_PROBABILITY_TOLERANCE, 4 * _HALF_EPSILON.get(dtype, 0.0))
+    outside = ops.any(
+        ops.logical_or(
+            ops.less(y_pred, -tolerance), ops.greater(y_pred, 1.0 + tolerance)
+        )
+    )
+    flagged = _concrete_bool(outside)
+    if flagged is None:
+        return ops.where(outside, float("nan"), 1.0)
+    if flagged:
+        values = ops.convert_to_numpy(y_pred).astype("float64")
+        raise ValueError(
+            f"{name} received y_pred outside [0, 1] (min {np.nanmin(values):.3g}, "
+            f"max {np.nanmax(values):.3g}) with from_logits=False: these look like "
+            "logits. Pass from_logits=True (every keras_imbalance builder outputs "
+            "logits) or end the model with a softmax/sigmoid."
+        )
+    return None
+
+
+def apply_guard(loss, guard):
+    """`loss` times the factor of `check_predictions` (bit-identical when 1).
+
+    A multiplication, so the gradients are NaN too and a misused loss cannot
+    leave behind a plausibly trained model.
+    """
+    if guard is None:
+        return loss
+    return loss * ops.cast(guard, loss.dtype)
+
+
+def _concrete_bool(x):
+    """`bool(x)` in an eager call, None when `x` is symbolic.
+
+    Python truthiness needs a concrete value on every backend: a `tf.function`
+    graph (also under XLA), a JAX tracer and a `KerasTensor` all refuse it
+    with an error, without converting anything to NumPy.
+    """
+    try:
+        return bool(x)
+    except Exception:  # symbolic: no Python value until the step runs
+        return None

@@ -6,7 +6,11 @@ from keras import ops
 from keras_imbalance import _labels
 from keras_imbalance._validation import check_bool, check_float
 from keras_imbalance.losses._base import ImbalanceLoss
-from keras_imbalance.losses._common import focal_modulation
+from keras_imbalance.losses._common import (
+    apply_guard,
+    check_predictions,
+    focal_modulation,
+)
 
 __all__ = ["AsymmetricLoss", "asymmetric_loss"]
 
@@ -36,6 +40,7 @@ def asymmetric_loss(
     """
     gamma_neg, gamma_pos, clip = _check_asl_args(gamma_neg, gamma_pos, clip)
     eps = keras.config.epsilon()
+    guard = check_predictions(y_pred, from_logits=from_logits, name="asymmetric_loss")
     y_pred = _labels.as_float(y_pred)
     y_true = _labels.match_binary_rank(ops.convert_to_tensor(y_true), y_pred)
     if from_logits:
@@ -59,7 +64,7 @@ def asymmetric_loss(
     negative = (
         (1.0 - y_true) * focal_modulation(1.0 - one_minus_p_m, gamma_neg) * log_neg
     )
-    return -ops.sum(positive + negative, axis=-1)
+    return apply_guard(-ops.sum(positive + negative, axis=-1), guard)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -89,7 +94,12 @@ class AsymmetricLoss(ImbalanceLoss):
             `1.0`.
         clip: Probability margin `m` in `[0, 1)` for negatives. Defaults to
             `0.05`.
-        from_logits: Whether `y_pred` holds logits. Defaults to `False`.
+        from_logits: Whether `y_pred` holds logits rather than probabilities.
+            With `False` (probabilities expected), a `y_pred` outside `[0, 1]`
+            (logits, which every keras_imbalance builder outputs) raises a
+            `ValueError` in an eager call and makes the loss NaN inside a
+            compiled step (`fit`, `tf.function`, XLA); with `True`, a
+            softmax/sigmoid output gives a `UserWarning`. Defaults to `False`.
         reduction: As in `keras.losses.Loss`. Defaults to
             `"sum_over_batch_size"`.
         name: Defaults to `"asymmetric_loss"`.

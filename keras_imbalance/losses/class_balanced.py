@@ -15,6 +15,8 @@ from keras_imbalance._validation import (
 from keras_imbalance.class_weights import compute_class_weights
 from keras_imbalance.losses._base import ImbalanceLoss
 from keras_imbalance.losses._common import (
+    apply_guard,
+    check_predictions,
     focal_modulation,
     log_probabilities,
     prepare,
@@ -53,6 +55,9 @@ def class_balanced_loss(
     check_one_of("loss_type", loss_type, _LOSS_TYPES)
     gamma = check_float("gamma", gamma, low=0)
     ignore_class = check_optional_int("ignore_class", ignore_class, low=None)
+    guard = check_predictions(
+        y_pred, from_logits=from_logits, name="class_balanced_loss"
+    )
     target, y_pred = prepare(y_true, y_pred, ignore_class=ignore_class)
     check_length("class_counts", counts, _labels.num_classes_of(y_pred))
     weights = ops.convert_to_tensor(
@@ -60,7 +65,7 @@ def class_balanced_loss(
     )
     if loss_type == "softmax":
         log_p, _ = log_probabilities(y_pred, from_logits)
-        return softmax_cross_entropy(target, log_p, weights)
+        return apply_guard(softmax_cross_entropy(target, log_p, weights), guard)
     # "sigmoid" and "focal": one binary term per class, summed over classes
     # (eqs. 5-6 of the paper), the whole weighted by the label's weight.
     bce = ops.binary_crossentropy(target, y_pred, from_logits=from_logits)
@@ -73,7 +78,7 @@ def class_balanced_loss(
     mask = _labels.valid_mask(y_true, y_pred, ignore_class)
     if mask is not None:
         loss = loss * ops.cast(mask, loss.dtype)
-    return loss
+    return apply_guard(loss, guard)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -104,8 +109,12 @@ class ClassBalancedLoss(ImbalanceLoss):
             `"focal"`.
         gamma: Focusing parameter of `"focal"`. Defaults to `2.0`.
         from_logits: Whether `y_pred` holds logits (for `"sigmoid"` and
-            `"focal"`, probabilities are per-class sigmoid outputs).
-            Defaults to `False`.
+            `"focal"`, probabilities are per-class sigmoid outputs). With
+            `False` (probabilities expected), a `y_pred` outside `[0, 1]`
+            (logits, which every keras_imbalance builder outputs) raises a
+            `ValueError` in an eager call and makes the loss NaN inside a
+            compiled step (`fit`, `tf.function`, XLA); with `True`, a
+            softmax/sigmoid output gives a `UserWarning`. Defaults to `False`.
         ignore_class: A label value to leave out of the loss. Defaults to `None`.
         reduction: As in `keras.losses.Loss`. Defaults to
             `"sum_over_batch_size"`.

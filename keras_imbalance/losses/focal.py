@@ -16,6 +16,8 @@ from keras_imbalance._validation import (
 )
 from keras_imbalance.losses._base import ImbalanceLoss
 from keras_imbalance.losses._common import (
+    apply_guard,
+    check_predictions,
     focal_modulation,
     log_probabilities,
     per_class,
@@ -63,6 +65,7 @@ def focal_loss(
     """
     gamma, alpha, label_smoothing = _check_focal_args(gamma, alpha, label_smoothing)
     ignore_class = check_optional_int("ignore_class", ignore_class, low=None)
+    guard = check_predictions(y_pred, from_logits=from_logits, name="focal_loss")
     target, y_pred = prepare(
         y_true, y_pred, ignore_class=ignore_class, label_smoothing=label_smoothing
     )
@@ -73,7 +76,7 @@ def focal_loss(
     terms = focal_modulation(1.0 - p, gamma) * target * log_p
     if alpha is not None:
         terms = terms * alpha
-    return -ops.sum(terms, axis=-1)
+    return apply_guard(-ops.sum(terms, axis=-1), guard)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -98,7 +101,11 @@ class FocalLoss(ImbalanceLoss):
             class, or a sequence of one non-negative weight per class.
             Defaults to `None`.
         from_logits: Whether `y_pred` holds logits rather than probabilities.
-            Defaults to `False`.
+            With `False` (probabilities expected), a `y_pred` outside `[0, 1]`
+            (logits, which every keras_imbalance builder outputs) raises a
+            `ValueError` in an eager call and makes the loss NaN inside a
+            compiled step (`fit`, `tf.function`, XLA); with `True`, a
+            softmax/sigmoid output gives a `UserWarning`. Defaults to `False`.
         label_smoothing: In `[0, 1]`; targets become
             `y * (1 - label_smoothing) + label_smoothing / num_classes`.
             Defaults to `0.0`.
@@ -171,6 +178,7 @@ def binary_focal_loss(
     gamma = check_float("gamma", gamma, low=0)
     alpha = check_scalar_or_per_class("alpha", alpha, allow_none=True, high=1.0)
     label_smoothing = check_float("label_smoothing", label_smoothing, low=0, high=1)
+    guard = check_predictions(y_pred, from_logits=from_logits, name="binary_focal_loss")
     y_pred = _labels.as_float(y_pred)
     y_true = _labels.match_binary_rank(ops.convert_to_tensor(y_true), y_pred)
     if label_smoothing:
@@ -182,7 +190,7 @@ def binary_focal_loss(
     if alpha is not None:
         alpha = per_class(alpha, y_pred.shape[-1], "alpha", y_pred.dtype)
         loss = loss * (y_true * alpha + (1.0 - y_true) * (1.0 - alpha))
-    return ops.mean(loss, axis=-1)
+    return apply_guard(ops.mean(loss, axis=-1), guard)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -203,7 +211,12 @@ class BinaryFocalLoss(ImbalanceLoss):
         gamma: Non-negative focusing parameter. Defaults to `2.0`.
         alpha: `None`, a float in `[0, 1]` (the weight of positives, negatives
             get `1 - alpha`), or one such float per label. Defaults to `None`.
-        from_logits: Whether `y_pred` holds logits. Defaults to `False`.
+        from_logits: Whether `y_pred` holds logits rather than probabilities.
+            With `False` (probabilities expected), a `y_pred` outside `[0, 1]`
+            (logits, which every keras_imbalance builder outputs) raises a
+            `ValueError` in an eager call and makes the loss NaN inside a
+            compiled step (`fit`, `tf.function`, XLA); with `True`, a
+            softmax/sigmoid output gives a `UserWarning`. Defaults to `False`.
         label_smoothing: In `[0, 1]`; targets are squeezed towards 0.5.
             Defaults to `0.0`.
         reduction: As in `keras.losses.Loss`. Defaults to
@@ -269,6 +282,9 @@ def sigmoid_focal_crossentropy(
     """
     alpha = None if not alpha else check_float("alpha", alpha, low=0, high=1)
     gamma = None if not gamma else check_float("gamma", gamma, low=0)
+    guard = check_predictions(
+        y_pred, from_logits=from_logits, name="sigmoid_focal_crossentropy"
+    )
     y_pred = _labels.as_float(y_pred)
     y_true = _labels.match_binary_rank(ops.convert_to_tensor(y_true), y_pred)
     if from_logits:
@@ -290,7 +306,7 @@ def sigmoid_focal_crossentropy(
         loss = loss * (y_true * alpha + (1.0 - y_true) * (1.0 - alpha))
     if gamma:
         loss = loss * focal_modulation(1.0 - p_t, gamma)
-    return ops.sum(loss, axis=-1)
+    return apply_guard(ops.sum(loss, axis=-1), guard)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -310,7 +326,12 @@ class SigmoidFocalCrossEntropy(ImbalanceLoss):
     Reference: Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017.
 
     Args:
-        from_logits: Whether `y_pred` holds logits. Defaults to `False`.
+        from_logits: Whether `y_pred` holds logits rather than probabilities.
+            With `False` (probabilities expected), a `y_pred` outside `[0, 1]`
+            (logits, which every keras_imbalance builder outputs) raises a
+            `ValueError` in an eager call and makes the loss NaN inside a
+            compiled step (`fit`, `tf.function`, XLA); with `True`, a
+            softmax/sigmoid output gives a `UserWarning`. Defaults to `False`.
         alpha: Balancing factor in `[0, 1]` for positives; `None` or `0` turns
             balancing off (TF-Addons' rule). Defaults to `0.25`.
         gamma: Non-negative focusing parameter; `None` or `0` turns focusing

@@ -14,7 +14,12 @@ from keras_imbalance._validation import (
     plain_counts,
 )
 from keras_imbalance.losses._base import ImbalanceLoss
-from keras_imbalance.losses._common import per_class, prepare, softmax_cross_entropy
+from keras_imbalance.losses._common import (
+    check_predictions,
+    per_class,
+    prepare,
+    softmax_cross_entropy,
+)
 
 __all__ = ["LDAMLoss", "ldam_loss", "ldam_margins"]
 
@@ -61,6 +66,7 @@ def ldam_loss(
     margins = ldam_margins(class_counts, max_margin)
     scale = check_float("scale", scale, low=0, low_open=True)
     ignore_class = check_optional_int("ignore_class", ignore_class, low=None)
+    check_predictions(y_pred, from_logits=True, name="ldam_loss", logits_only=True)
     target, logits = prepare(y_true, y_pred, ignore_class=ignore_class)
     num_classes = _labels.num_classes_of(logits)
     check_length("class_counts", margins, num_classes)
@@ -115,7 +121,8 @@ class LDAMLoss(ImbalanceLoss):
 
     Call arguments:
         y_true: Integer or one-hot labels.
-        y_pred: Logits `(B, C)` or `(B, ..., C)`.
+        y_pred: Logits `(B, C)` or `(B, ..., C)`; the output of a
+            softmax/sigmoid activation gives a `UserWarning`.
         sample_weight: Optional weights.
 
     Returns:
@@ -129,6 +136,7 @@ class LDAMLoss(ImbalanceLoss):
     """
 
     fn = ldam_loss
+    _logits_only = True
     _config_keys = (
         "class_counts",
         "max_margin",

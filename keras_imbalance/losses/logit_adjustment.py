@@ -15,7 +15,12 @@ from keras_imbalance._validation import (
     plain_counts,
 )
 from keras_imbalance.losses._base import ImbalanceLoss
-from keras_imbalance.losses._common import prepare, softmax_cross_entropy
+from keras_imbalance.losses._common import (
+    apply_guard,
+    check_predictions,
+    prepare,
+    softmax_cross_entropy,
+)
 
 __all__ = [
     "BalancedSoftmaxLoss",
@@ -62,9 +67,13 @@ def balanced_softmax_loss(
     counts = plain_counts("class_counts", class_counts)
     from_logits = check_bool("from_logits", from_logits)
     ignore_class = check_optional_int("ignore_class", ignore_class, low=None)
-    return _adjusted_cross_entropy(
+    guard = check_predictions(
+        y_pred, from_logits=from_logits, name="balanced_softmax_loss"
+    )
+    loss = _adjusted_cross_entropy(
         y_true, y_pred, _log_priors(counts), 1.0, from_logits, ignore_class
     )
+    return apply_guard(loss, guard)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -84,9 +93,12 @@ class BalancedSoftmaxLoss(ImbalanceLoss):
 
     Args:
         class_counts: Training samples per class.
-        from_logits: Whether `y_pred` holds logits. With `False`, the log of
-            the clipped probabilities is used as the logits. Defaults to
-            `True`.
+        from_logits: Whether `y_pred` holds logits. With `False`, the log of the
+            clipped probabilities is used as the logits, and a `y_pred` outside
+            `[0, 1]` (logits, which every keras_imbalance builder outputs)
+            raises a `ValueError` in an eager call and makes the loss NaN inside
+            a compiled step (`fit`, `tf.function`, XLA); with `True`, a
+            softmax/sigmoid output gives a `UserWarning`. Defaults to `True`.
         ignore_class: A label value to leave out of the loss. Defaults to `None`.
         reduction: As in `keras.losses.Loss`. Defaults to
             `"sum_over_batch_size"`.
@@ -167,9 +179,13 @@ def logit_adjusted_loss(
     from_logits = check_bool("from_logits", from_logits)
     ignore_class = check_optional_int("ignore_class", ignore_class, low=None)
     log_priors = _log_priors(counts if counts is not None else priors)
-    return _adjusted_cross_entropy(
+    guard = check_predictions(
+        y_pred, from_logits=from_logits, name="logit_adjusted_loss"
+    )
+    loss = _adjusted_cross_entropy(
         y_true, y_pred, log_priors, tau, from_logits, ignore_class
     )
+    return apply_guard(loss, guard)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -190,7 +206,12 @@ class LogitAdjustedLoss(ImbalanceLoss):
         class_priors: Label prior `pi` (normalised to sum to 1); or give
             `class_counts`. Exactly one of the two.
         tau: Non-negative temperature of the adjustment. Defaults to `1.0`.
-        from_logits: Whether `y_pred` holds logits. Defaults to `True`.
+        from_logits: Whether `y_pred` holds logits. With `False` (probabilities
+            expected), a `y_pred` outside `[0, 1]` (logits, which every
+            keras_imbalance builder outputs) raises a `ValueError` in an eager
+            call and makes the loss NaN inside a compiled step (`fit`,
+            `tf.function`, XLA); with `True`, a softmax/sigmoid output gives a
+            `UserWarning`. Defaults to `True`.
         ignore_class: A label value to leave out of the loss. Defaults to `None`.
         reduction: As in `keras.losses.Loss`. Defaults to
             `"sum_over_batch_size"`.

@@ -6,6 +6,7 @@ from keras import ops
 from keras_imbalance import _labels
 from keras_imbalance._validation import check_bool, check_float, check_optional_int
 from keras_imbalance.losses._base import ImbalanceLoss
+from keras_imbalance.losses._common import apply_guard, check_predictions
 
 __all__ = ["DiceLoss", "TverskyLoss", "dice_loss", "tversky_loss"]
 
@@ -57,9 +58,10 @@ def dice_loss(y_true, y_pred, smooth=1.0, from_logits=False, ignore_class=None):
     """
     smooth = check_float("smooth", smooth, low=0)
     ignore_class = check_optional_int("ignore_class", ignore_class, low=None)
+    guard = check_predictions(y_pred, from_logits=from_logits, name="dice_loss")
     tp, fp, fn = _overlap_terms(y_true, y_pred, from_logits, ignore_class)
     dice = (2.0 * tp + smooth) / (2.0 * tp + fp + fn + smooth)
-    return 1.0 - ops.mean(dice, axis=-1)
+    return apply_guard(1.0 - ops.mean(dice, axis=-1), guard)
 
 
 def _check_tversky_args(alpha, beta, gamma, smooth):
@@ -95,12 +97,13 @@ def tversky_loss(
     """
     alpha, beta, gamma, smooth = _check_tversky_args(alpha, beta, gamma, smooth)
     ignore_class = check_optional_int("ignore_class", ignore_class, low=None)
+    guard = check_predictions(y_pred, from_logits=from_logits, name="tversky_loss")
     tp, fp, fn = _overlap_terms(y_true, y_pred, from_logits, ignore_class)
     index = (tp + smooth) / (tp + alpha * fp + beta * fn + smooth)
     loss = 1.0 - index
     if gamma != 1.0:
         loss = ops.power(ops.maximum(loss, keras.config.epsilon()), 1.0 / gamma)
-    return ops.mean(loss, axis=-1)
+    return apply_guard(ops.mean(loss, axis=-1), guard)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -123,7 +126,12 @@ class DiceLoss(ImbalanceLoss):
     Args:
         smooth: Non-negative smoothing `s`, which keeps absent classes
             finite. Defaults to `1.0`.
-        from_logits: Whether `y_pred` holds logits. Defaults to `False`.
+        from_logits: Whether `y_pred` holds logits rather than probabilities.
+            With `False` (probabilities expected), a `y_pred` outside `[0, 1]`
+            (logits, which every keras_imbalance builder outputs) raises a
+            `ValueError` in an eager call and makes the loss NaN inside a
+            compiled step (`fit`, `tf.function`, XLA); with `True`, a
+            softmax/sigmoid output gives a `UserWarning`. Defaults to `False`.
         ignore_class: A label value whose positions are left out of every sum.
             Defaults to `None`.
         reduction: As in `keras.losses.Loss`. Defaults to
@@ -190,7 +198,12 @@ class TverskyLoss(ImbalanceLoss):
         gamma: Positive focal parameter; the loss is raised to `1/gamma`.
             Defaults to `1.0` (plain Tversky).
         smooth: Non-negative smoothing `s`. Defaults to `1.0`.
-        from_logits: Whether `y_pred` holds logits. Defaults to `False`.
+        from_logits: Whether `y_pred` holds logits rather than probabilities.
+            With `False` (probabilities expected), a `y_pred` outside `[0, 1]`
+            (logits, which every keras_imbalance builder outputs) raises a
+            `ValueError` in an eager call and makes the loss NaN inside a
+            compiled step (`fit`, `tf.function`, XLA); with `True`, a
+            softmax/sigmoid output gives a `UserWarning`. Defaults to `False`.
         ignore_class: A label value whose positions are left out of every sum.
             Defaults to `None`.
         reduction: As in `keras.losses.Loss`. Defaults to

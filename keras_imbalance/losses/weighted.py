@@ -12,6 +12,8 @@ from keras_imbalance._validation import (
 )
 from keras_imbalance.losses._base import ImbalanceLoss
 from keras_imbalance.losses._common import (
+    apply_guard,
+    check_predictions,
     log_probabilities,
     per_class,
     prepare,
@@ -41,6 +43,9 @@ def weighted_cross_entropy(
     """
     label_smoothing = check_float("label_smoothing", label_smoothing, low=0, high=1)
     ignore_class = check_optional_int("ignore_class", ignore_class, low=None)
+    guard = check_predictions(
+        y_pred, from_logits=from_logits, name="weighted_cross_entropy"
+    )
     target, y_pred = prepare(
         y_true, y_pred, ignore_class=ignore_class, label_smoothing=label_smoothing
     )
@@ -48,7 +53,7 @@ def weighted_cross_entropy(
     weights = check_class_weight("class_weight", class_weight, num_classes)
     weights = per_class(weights, num_classes, "class_weight", y_pred.dtype)
     log_p, _ = log_probabilities(y_pred, from_logits)
-    return softmax_cross_entropy(target, log_p, weights)
+    return apply_guard(softmax_cross_entropy(target, log_p, weights), guard)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -71,7 +76,12 @@ class WeightedCrossEntropy(ImbalanceLoss):
         class_weight: One non-negative weight per class, a sequence or a dict
             `{class: weight}` (classes left out of a dict weigh 1.0), e.g.
             from `keras_imbalance.compute_class_weights`.
-        from_logits: Whether `y_pred` holds logits. Defaults to `False`.
+        from_logits: Whether `y_pred` holds logits rather than probabilities.
+            With `False` (probabilities expected), a `y_pred` outside `[0, 1]`
+            (logits, which every keras_imbalance builder outputs) raises a
+            `ValueError` in an eager call and makes the loss NaN inside a
+            compiled step (`fit`, `tf.function`, XLA); with `True`, a
+            softmax/sigmoid output gives a `UserWarning`. Defaults to `False`.
         label_smoothing: In `[0, 1]`. Defaults to `0.0`.
         ignore_class: A label value to leave out of the loss. Defaults to `None`.
         reduction: As in `keras.losses.Loss`. Defaults to
