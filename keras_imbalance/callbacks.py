@@ -7,12 +7,19 @@ from keras_imbalance import metrics as imbalance_metrics
 from keras_imbalance._validation import (
     check_float,
     check_optional_int,
+    check_positive_int,
     invalid,
     plain_counts,
 )
 from keras_imbalance.class_weights import compute_class_weights
+from keras_imbalance.models.batch_norm import recompute_batch_norm_statistics
 
-__all__ = ["CumulativeLearning", "DeferredReweighting", "ImbalanceMonitor"]
+__all__ = [
+    "CumulativeLearning",
+    "DeferredReweighting",
+    "ImbalanceMonitor",
+    "PreciseBatchNorm",
+]
 
 
 class CumulativeLearning(keras.callbacks.Callback):
@@ -104,6 +111,17 @@ class DeferredReweighting(keras.callbacks.Callback):
         start_epoch: First (0-based) epoch with the re-weighting.
         beta: Effective-number hyperparameter in `[0, 1)`. Defaults to
             `0.9999`.
+        normalization: `"batch_size"` (the default): the weights sum to
+            the number of classes and the loss divides the weighted sum by
+            the batch size (the Keras convention); the re-weighted phase
+            then trains at a lower effective learning rate (about 5.8x on
+            Fashion-MNIST-LT at ratio 100, where the frequent classes get
+            small weights). `"weights"`: the weights are further divided by
+            their mean over the training samples, `sum_c n_c w_c / N`, the
+            expected value of the per-batch division by the sum of the
+            weights that PyTorch's `F.cross_entropy(weight=...)` makes in the
+            reference code (exact in expectation over instance-sampled
+            batches, not batch by batch).
 
     Example:
 
@@ -116,7 +134,15 @@ class DeferredReweighting(keras.callbacks.Callback):
     True
     """
 
-    def __init__(self, loss, *, class_counts, start_epoch, beta=0.9999):
+    def __init__(
+        self,
+        loss,
+        *,
+        class_counts,
+        start_epoch,
+        beta=0.9999,
+        normalization="batch_size",
+    ):
         super().__init__()
         attribute = _WEIGHT_ATTRIBUTES.get(type(loss).__name__)
         if attribute is None or not hasattr(loss, attribute):
@@ -133,9 +159,16 @@ class DeferredReweighting(keras.callbacks.Callback):
             raise invalid("start_epoch", "a non-negative integer", start_epoch)
         self.start_epoch = start_epoch
         self.beta = check_float("beta", beta, low=0, high=1, high_open=True)
-        self.deferred_weights = compute_class_weights(
+        if normalization not in ("batch_size", "weights"):
+            raise invalid("normalization", "'batch_size' or 'weights'", normalization)
+        self.normalization = normalization
+        weights = compute_class_weights(
             self.class_counts, "effective_number", beta=self.beta
-        ).tolist()
+        )
+        if normalization == "weights":
+            counts = np.asarray(self.class_counts, dtype="float64")
+            weights = weights / (np.sum(counts * weights) / np.sum(counts))
+        self.deferred_weights = weights.tolist()
         self.initial_weights = getattr(loss, attribute)
 
     def weights_at(self, epoch):
@@ -284,3 +317,57 @@ class ImbalanceMonitor(keras.callbacks.Callback):
         )
         for name, value in zip(names, recall):
             logs[f"val_recall/{name}"] = float(value)
+
+
+class PreciseBatchNorm(keras.callbacks.Callback):
+    """Re-estimates the BatchNorm statistics with the final weights after `fit`.
+
+    At the end of training, calls
+    `keras_imbalance.models.recompute_batch_norm_statistics(model, x, ...)`:
+    the moving mean and variance of every trainable BatchNormalization become
+    the average of its batch statistics over `x` with the final weights,
+    instead of a moving average that trails them (Wu & Johnson 2021,
+    "Rethinking 'Batch' in BatchNorm"). Callbacks run in list order: put this
+    one *after* those that change the weights at the end of training
+    (`EarlyStopping(restore_best_weights=True)`, weight averaging), so it sees
+    the weights that are kept. Checkpoints written during training, and the
+    validation of each epoch, still use the moving statistics.
+
+    Args:
+        x: Training inputs, as `recompute_batch_norm_statistics` takes them:
+            an array (or list/dict of arrays) or an iterable of batches such
+            as a `tf.data.Dataset` of `(x, y)`. Use the training batch size
+            (and augmentation) to get the statistics training normalised by.
+        batch_size: Batch size for array inputs. Defaults to `32`.
+        steps: Use at most this many batches. Defaults to `None` (all).
+
+    Attributes:
+        updated_layers: Number of BatchNormalization layers updated at the end
+            of the last `fit` (`None` before).
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> x, y = np.random.rand(64, 4).astype("float32"), np.arange(64) % 2
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8),
+    ...                           keras.layers.BatchNormalization(),
+    ...                           keras.layers.Dense(2)])
+    >>> model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    >>> precise_bn = PreciseBatchNorm(x, batch_size=16)
+    >>> _ = model.fit(x, y, batch_size=16, epochs=1, verbose=0,
+    ...               callbacks=[precise_bn])
+    >>> precise_bn.updated_layers
+    1
+    """
+
+    def __init__(self, x, *, batch_size=32, steps=None):
+        super().__init__()
+        self.x = x
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.steps = check_optional_int("steps", steps, low=1)
+        self.updated_layers = None
+
+    def on_train_end(self, logs=None):
+        self.updated_layers = recompute_batch_norm_statistics(
+            self.model, self.x, batch_size=self.batch_size, steps=self.steps
+        )

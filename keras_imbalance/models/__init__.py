@@ -6,6 +6,7 @@ final classifier layer is named `"classifier"` so the decoupling functions
 """
 
 from keras_imbalance.models.attention_classifier import build_attention_classifier
+from keras_imbalance.models.batch_norm import recompute_batch_norm_statistics
 from keras_imbalance.models.bilateral import (
     BilateralBranchTrainer,
     build_bilateral_branch_network,
@@ -39,6 +40,7 @@ __all__ = [
     "default_branches",
     "find_head",
     "learnable_weight_scaling",
+    "recompute_batch_norm_statistics",
     "retrain_classifier",
     "tau_normalize",
     "unfreeze_backbone",
