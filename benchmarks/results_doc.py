@@ -1,85 +1,86 @@
-"""Render `keras-imbalance compare` outputs as Markdown tables for docs/results.md.
+"""Render `keras-imbalance compare` outputs as Markdown for docs/results.md.
 
-    python benchmarks/results_doc.py docs/results/fashion-mnist-lt \
+    python benchmarks/results_doc.py docs/results/fashion-mnist-lt-default \
         docs/results/digits-lt
 
 For each folder (the `--output` of one `compare` run) it reads `results.json`
-and rewrites the marked section `results:<dataset>` of `docs/results.md` with
-the command, the machine, the class counts and the full table (balanced
-accuracy gain over `ce` included). The prose around the sections is kept.
+(a `keras_imbalance.comparison.Comparison`) and rewrites the marked section
+`results:<folder name>` of `docs/results.md` with the command, the machine,
+the class counts and the test and validation tables (mean ± std over the
+seeds; the best strategy chosen on validation). The prose around the
+sections is kept.
 """
 
 import argparse
-import json
 import os
 
 from _timing import write_section
 
+from keras_imbalance.comparison import Comparison
+from keras_imbalance.comparison.report import markdown_table
+
 DOC = os.path.join(os.path.dirname(__file__), "..", "docs", "results.md")
 
 
-def _pct(value):
-    return "-" if value is None else f"{100 * value:.1f}"
-
-
 def render(folder):
-    with open(os.path.join(folder, "results.json"), encoding="utf-8") as f:
-        run = json.load(f)
-    baseline = next(
-        (r["balanced_accuracy"] for r in run["results"] if r["strategy"] == "ce"),
-        None,
-    )
-    machine = run["machine"]
-    many, few = run["shot_thresholds"]
+    result = Comparison.from_json(os.path.join(folder, "results.json"))
+    setup = result.setup
+    machine = setup["machine"]
+    protocol = setup["protocol"]
     lines = [
-        f"Command: `{run['command']}`",
+        f"Command: `{setup.get('command', '(library call)')}`",
         "",
         f"Machine: {machine['platform']}, {machine['cpu_count']} CPU cores, "
-        f"Python {machine['python']}, TensorFlow {machine['tensorflow']}, "
-        f"Keras {machine['keras']}.",
+        f"Python {machine['python']}, Keras {machine['keras']} "
+        f"({machine['backend']} backend"
+        + (f", TensorFlow {machine['tensorflow']}" if "tensorflow" in machine else "")
+        + ").",
         "",
-        f"Training counts per class: {run['class_counts']} (ratio "
-        f"{run['imbalance_ratio']:g}); test counts: {run['test_counts']}. "
-        f"Shot groups: many > {many}, few < {few} training images.",
-        "",
-        "| strategy | accuracy | balanced acc. | vs `ce` | macro F1 | G-mean "
-        "| many | medium | few | ECE | train (s) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in run["results"]:
-        gain = (
-            "-"
-            if baseline is None or r["strategy"] == "ce"
-            else f"{100 * (r['balanced_accuracy'] - baseline):+.1f}"
+        f"Training counts {setup['class_counts']}, validation counts "
+        f"{setup['validation_counts']}, test counts {setup['test_counts']}; "
+        f"model `{setup['model']}`, {setup['epochs']} epochs, batch size "
+        f"{setup['batch_size']}, protocol `{protocol['name']}` "
+        f"({protocol['optimizer']}, learning rate {protocol['learning_rate']:g}, "
+        f"{protocol['schedule']} schedule"
+        + (
+            f", {protocol['warmup_epochs']} warm-up epochs"
+            if protocol["warmup_epochs"]
+            else ""
         )
-        name = f"`{r['strategy']}`"
-        if r["strategy"] == run["best"]:
-            name = f"**{name}**"
-        lines.append(
-            f"| {name} | {_pct(r['accuracy'])} | {_pct(r['balanced_accuracy'])} "
-            f"| {gain} | {_pct(r['macro_f1'])} | {_pct(r['g_mean'])} "
-            f"| {_pct(r['many_shot_accuracy'])} | {_pct(r['medium_shot_accuracy'])} "
-            f"| {_pct(r['few_shot_accuracy'])} | {_pct(r['ece'])} "
-            f"| {r['train_seconds']:.0f} |"
+        + (
+            f", weight decay {protocol['weight_decay']:g}"
+            if protocol["weight_decay"]
+            else ""
         )
-    lines += [
+        + (
+            "; BatchNorm statistics re-estimated after training"
+            if protocol["precise_bn"]
+            else ""
+        )
+        + f"), seeds {setup['seeds']}, shot thresholds many > "
+        f"{setup['shot_thresholds'][0]}, few < {setup['shot_thresholds'][1]}.",
         "",
-        "Scores in percent on the balanced test split; best balanced accuracy in "
-        "bold. Per-class recall of every strategy, classes head to tail:",
+        markdown_table(result, "test"),
         "",
-        f"![per-class recall]({os.path.relpath(folder, 'docs')}/per_class_recall.png)",
+        "Mean training time per run: "
+        + ", ".join(
+            f"`{row['strategy']}` {row['train_seconds']:.0f} s"
+            for row in result.table()
+        )
+        + ".",
     ]
-    return f"results:{run['dataset']}", "\n".join(lines)
+    return "\n".join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+")
+    parser.add_argument("--doc", default=DOC)
     args = parser.parse_args()
     for folder in args.folders:
-        name, text = render(folder)
-        write_section(DOC, name, text)
-        print(f"wrote section {name} of {os.path.normpath(DOC)}")
+        key = f"results:{os.path.basename(os.path.normpath(folder))}"
+        write_section(args.doc, key, render(folder))
+        print(f"{args.doc}: section {key} rewritten from {folder}/results.json")
 
 
 if __name__ == "__main__":

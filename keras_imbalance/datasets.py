@@ -38,12 +38,17 @@ from keras_imbalance._validation import (
 from keras_imbalance.class_weights import _integer_labels
 
 __all__ = [
+    "DATASETS",
+    "FASHION_MNIST_CLASS_NAMES",
     "FASHION_MNIST_FILES",
+    "is_npz_path",
+    "load_dataset",
     "load_digits_lt",
     "load_fashion_mnist_lt",
     "load_npz",
     "long_tailed_counts",
     "make_long_tailed",
+    "stratified_split",
 ]
 
 _PROFILES = ("exponential", "step")
@@ -515,3 +520,220 @@ def load_npz(path):
                 f"y_{split}.shape={y.shape}"
             )
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+# --- the dataset registry and the validation split --------------------------
+
+#: Class names of Fashion-MNIST (Xiao et al., 2017), by class id.
+FASHION_MNIST_CLASS_NAMES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+#: Built-in long-tailed datasets of `load_dataset` and their default
+#: imbalance ratio.
+DATASETS = {"digits-lt": 10.0, "fashion-mnist-lt": 100.0}
+
+
+def is_npz_path(name):
+    """Whether a dataset name is the path of an `.npz` file."""
+    return isinstance(name, (str, os.PathLike)) and os.fspath(name).lower().endswith(
+        ".npz"
+    )
+
+
+def load_dataset(name, *, imbalance_ratio=None, seed=0, data_dir=None):
+    """A long-tailed dataset by name: `digits-lt`, `fashion-mnist-lt` or an `.npz`.
+
+    The one registry behind `keras_imbalance.comparison.compare` and the
+    `keras-imbalance` command.
+
+    Args:
+        name: `"digits-lt"` (`load_digits_lt`), `"fashion-mnist-lt"`
+            (`load_fashion_mnist_lt`) or the path of an `.npz` file
+            (`load_npz`: `x_train`, `y_train`, `x_test`, `y_test`; used as
+            stored unless `imbalance_ratio` is given, which then cuts the
+            training split with `make_long_tailed`).
+        imbalance_ratio: Head over tail count of the training split. Defaults
+            to `DATASETS[name]` for the built-in ones.
+        seed: Seed of the random choices. Defaults to `0`.
+        data_dir: Folder of the Fashion-MNIST files. Defaults to `None`
+            (searched, see `load_fashion_mnist_lt`).
+
+    Returns:
+        A dict with `train` and `test` (`(x, y)` tuples, int64 labels),
+        `class_names` (list of str), `num_classes`, `imbalance_ratio` (the
+        ratio asked for, else the measured one) and `name`.
+
+    Raises:
+        ValueError: an unknown name, invalid arguments or unreadable data
+            (labels that are not non-negative integer class ids, non-numeric
+            inputs, a single class).
+        FileNotFoundError: a missing `.npz` or Fashion-MNIST file.
+
+    Example:
+
+    >>> data = load_dataset("digits-lt")
+    >>> data["num_classes"], data["imbalance_ratio"], data["train"][0].shape
+    (10, 10.0, (494, 8, 8, 1))
+    """
+    if imbalance_ratio is not None:
+        imbalance_ratio = _check_ratio(imbalance_ratio)
+    names = None
+    if name == "digits-lt":
+        ratio = DATASETS[name] if imbalance_ratio is None else imbalance_ratio
+        train, test = load_digits_lt(imbalance_ratio=ratio, seed=seed)
+    elif name == "fashion-mnist-lt":
+        ratio = DATASETS[name] if imbalance_ratio is None else imbalance_ratio
+        train, test = load_fashion_mnist_lt(
+            imbalance_ratio=ratio, seed=seed, path=data_dir
+        )
+        names = list(FASHION_MNIST_CLASS_NAMES)
+    elif is_npz_path(name):
+        if not os.path.isfile(name):
+            raise FileNotFoundError(f"No such .npz file: {os.fspath(name)!r}")
+        ratio = imbalance_ratio
+        train, test = _checked_npz(name, imbalance_ratio, seed)
+    else:
+        raise ValueError(
+            f"Unknown dataset {name!r}. Expected one of {sorted(DATASETS)} or the "
+            "path of an .npz file."
+        )
+    y_train = np.asarray(train[1], dtype="int64")
+    y_test = np.asarray(test[1], dtype="int64")
+    num_classes = int(max(y_train.max(), y_test.max())) + 1
+    if names is None or len(names) != num_classes:
+        names = [str(c) for c in range(num_classes)]
+    counts = np.bincount(y_train, minlength=num_classes)
+    present = counts[counts > 0]
+    measured = float(present.max() / present.min())
+    return {
+        "name": os.fspath(name),
+        "train": (train[0], y_train),
+        "test": (test[0], y_test),
+        "class_names": names,
+        "num_classes": num_classes,
+        "imbalance_ratio": measured if ratio is None else float(ratio),
+    }
+
+
+def _checked_npz(path, imbalance_ratio, seed):
+    (x_train, y_train), (x_test, y_test) = load_npz(path)
+    for key, x in (("x_train", x_train), ("x_test", x_test)):
+        if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+            raise ValueError(
+                f"`{key}` must be a numeric array. Received: dtype {x.dtype}"
+            )
+    y_train = _npz_class_ids(y_train, "y_train")
+    y_test = _npz_class_ids(y_test, "y_test")
+    num_classes = int(max(y_train.max(), y_test.max())) + 1
+    if num_classes < 2:
+        raise ValueError(
+            f"{os.fspath(path)!r} holds a single class (label 0); a classifier "
+            "needs at least 2."
+        )
+    if imbalance_ratio is not None:
+        (x_train, y_train), _ = make_long_tailed(
+            x_train,
+            y_train,
+            imbalance_ratio=imbalance_ratio,
+            num_classes=num_classes,
+            seed=seed,
+        )
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _npz_class_ids(y, name):
+    """Integer class ids `(N,)` from an `.npz` label array, validated."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(
+            f"`{name}` must hold integer class ids of shape (N,) with N > 0. "
+            f"Received: {name}.shape={y.shape}"
+        )
+    if not (
+        np.issubdtype(y.dtype, np.integer)
+        or (np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)))
+    ):
+        raise ValueError(
+            f"`{name}` must hold integer class ids. Received: dtype {y.dtype}"
+        )
+    if not np.all(y == np.round(y)):
+        raise ValueError(f"`{name}` must hold integer class ids; found fractions.")
+    if y.min() < 0:
+        raise ValueError(
+            f"`{name}` must hold non-negative class ids. Received: a label {y.min()!r}"
+        )
+    return y.astype("int64")
+
+
+def stratified_split(x, y, fraction, *, seed=0, num_classes=None):
+    """Hold out a stratified validation split of the training data.
+
+    Each class `c` with `n_c` samples gives `max(1, round(fraction * n_c))`
+    of them to the validation split and keeps the rest (at least one) for
+    training, so that every class is both trained on and validated on; the
+    rarest classes of a long-tailed set are over-represented in the
+    validation split compared with `fraction`, which is what a balanced
+    metric chosen on it needs. Classes with no sample are left out.
+
+    Args:
+        x: Inputs, an array `(N, ...)`.
+        y: Integer class ids `(N,)`.
+        fraction: Fraction of each class to hold out, in `(0, 0.5]`.
+        seed: Seed of the random choice. Defaults to `0`.
+        num_classes: Number of classes. Defaults to the largest label + 1.
+
+    Returns:
+        `(x_train, y_train), (x_val, y_val)`, both in a shuffled order.
+
+    Raises:
+        ValueError: for a class with a single sample (it cannot be both
+            trained on and validated on), or invalid arguments.
+
+    Example:
+
+    >>> x = np.arange(20).reshape(20, 1)
+    >>> y = np.array([0] * 14 + [1] * 4 + [2] * 2)
+    >>> (x_tr, y_tr), (x_val, y_val) = stratified_split(x, y, 0.25)
+    >>> np.bincount(y_tr).tolist(), np.bincount(y_val).tolist()
+    ([10, 3, 1], [4, 1, 1])
+    """
+    if isinstance(fraction, np.generic):
+        fraction = fraction.item()
+    fraction = check_float("fraction", fraction, low=0, high=0.5, low_open=True)
+    seed = check_optional_int("seed", seed, low=0)
+    y, _ = _labels_of(y, num_classes)
+    x = np.asarray(x)
+    if len(x) != len(y):
+        raise ValueError(
+            f"`x` has {len(x)} samples but `y` has {len(y)}; they must match."
+        )
+    counts = np.bincount(y)
+    single = np.flatnonzero(counts == 1)
+    if single.size:
+        raise ValueError(
+            f"Class {int(single[0])} has 1 training sample: a validation split "
+            "needs at least 2 per class (one to train on, one to validate on). "
+            "Gather more samples of it, or drop the class."
+        )
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for c in np.flatnonzero(counts):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        n_val = min(max(1, int(round(fraction * idx.size))), idx.size - 1)
+        val.append(idx[:n_val])
+        train.append(idx[n_val:])
+    train = rng.permutation(np.concatenate(train))
+    val = rng.permutation(np.concatenate(val))
+    return (x[train], y[train]), (x[val], y[val])

@@ -1,32 +1,21 @@
-"""Tests for the `keras-imbalance` command (keras_imbalance.cli)."""
+"""The `keras-imbalance` command: a thin shell over `comparison.compare`."""
 
-import csv
 import json
-import math
 import os
 import subprocess
 import sys
+from io import StringIO
 
 import numpy as np
 import pytest
 
-from keras_imbalance import cli
-from keras_imbalance.cli import auto_shot_thresholds, main
+from keras_imbalance import comparison
+from keras_imbalance.cli import main
+from keras_imbalance.cli.display import Display, ProgressTracker
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CSV_HEADER = [
-    "strategy",
-    "accuracy",
-    "balanced_accuracy",
-    "macro_f1",
-    "g_mean",
-    "many_shot_accuracy",
-    "medium_shot_accuracy",
-    "few_shot_accuracy",
-    "ece",
-    "train_seconds",
-]
-STRATEGIES = ["ce", "balanced_softmax"]
+STRATEGIES = ["ce", "posthoc_logit_adjustment"]
+ARGS = dict(epochs=2, batch_size=64, seeds=[0, 1])
 
 
 def is_png(path):
@@ -44,27 +33,8 @@ def assert_one_line_error(capsys, code):
     return lines[0]
 
 
-# --- compare, end to end -------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def compare_run(tmp_path_factory):
-    output = tmp_path_factory.mktemp("compare")
+def run_main(argv):
     patch = pytest.MonkeyPatch()
-    argv = [
-        "compare",
-        "--strategies",
-        ",".join(STRATEGIES),
-        "--epochs",
-        "1",
-        "--batch-size",
-        "64",
-        "--export-best",
-        "--output",
-        str(output),
-    ]
-    from io import StringIO
-
     out, err = StringIO(), StringIO()
     patch.setattr(sys, "stdout", out)
     patch.setattr(sys, "stderr", err)
@@ -72,113 +42,184 @@ def compare_run(tmp_path_factory):
         code = main(argv)
     finally:
         patch.undo()
-    return {"code": code, "output": output, "stdout": out.getvalue()}
+    return code, out.getvalue(), err.getvalue()
+
+
+# --- compare, end to end -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compare_run(tmp_path_factory):
+    output = tmp_path_factory.mktemp("compare")
+    argv = [
+        "compare",
+        "--strategies",
+        ",".join(STRATEGIES),
+        "--epochs",
+        str(ARGS["epochs"]),
+        "--batch-size",
+        str(ARGS["batch_size"]),
+        "--seeds",
+        "0,1",
+        "--export-best",
+        "--output",
+        str(output),
+    ]
+    code, stdout, stderr = run_main(argv)
+    return {"code": code, "output": output, "stdout": stdout, "stderr": stderr}
 
 
 def test_compare_exit_code_and_output(compare_run):
-    assert compare_run["code"] == 0
-    stdout = compare_run["stdout"]
+    assert compare_run["code"] == 0, compare_run["stderr"]
+    out = compare_run["stdout"]
+    assert "strategies compared (test split, mean ± std over 2 seeds" in out
+    assert "best on validation:" in out
     for name in STRATEGIES:
-        assert name in stdout
-        assert f"strategy {STRATEGIES.index(name) + 1}/2 {name}" in stdout
-    assert "epoch 1/1" in stdout
-    assert "ETA" in stdout
-    assert "digits-lt" in stdout
-    assert "[122, 94, 73, 56, 43, 33, 26, 20, 15, 12]" in stdout
-    assert "results.json" in stdout
+        assert name in out
 
 
-def test_compare_results_json(compare_run):
-    with open(compare_run["output"] / "results.json") as f:
-        record = json.load(f)
-    assert record["dataset"] == "digits-lt"
-    assert record["imbalance_ratio"] == 10
-    assert record["epochs"] == 1 and record["batch_size"] == 64
-    assert record["model"] == cli.DEFAULT_MODEL
-    assert record["seed"] == 0
-    assert record["class_counts"] == [122, 94, 73, 56, 43, 33, 26, 20, 15, 12]
-    assert record["shot_thresholds"] == [100, 20]
-    assert set(record["machine"]) >= {
-        "platform",
-        "python",
-        "tensorflow",
-        "keras",
-        "cpu_count",
-    }
-    assert [r["strategy"] for r in record["results"]] == STRATEGIES
-    for result in record["results"]:
-        value = result["balanced_accuracy"]
-        assert math.isfinite(value) and 0.0 <= value <= 1.0
-        assert result["train_seconds"] > 0
-        assert result["report"]["balanced_accuracy"] == value
-        assert result["report"]["many_threshold"] == 100
-    best = max(record["results"], key=lambda r: r["balanced_accuracy"])
-    assert record["best"] == best["strategy"]
+def test_cli_and_library_give_the_same_numbers(compare_run):
+    """The CLI holds no training logic: `compare` from Python, same arguments."""
+    path = compare_run["output"] / "results.json"
+    from_cli = comparison.Comparison.from_json(str(path))
+    from_python = comparison.compare(STRATEGIES, "digits-lt", **ARGS)
+    for a, b in zip(from_cli.runs, from_python.runs):
+        assert (a.strategy, a.seed, a.tuned_params) == (
+            b.strategy,
+            b.seed,
+            b.tuned_params,
+        )
+        assert a.test.to_dict() == b.test.to_dict()
+        assert a.validation.to_dict() == b.validation.to_dict()
+    assert from_cli.best == from_python.best
 
 
-def test_compare_results_csv(compare_run):
-    with open(compare_run["output"] / "results.csv", newline="") as f:
-        reader = csv.DictReader(f)
-        rows = list(reader)
-    assert reader.fieldnames == CSV_HEADER
-    assert [row["strategy"] for row in rows] == STRATEGIES
-    for row in rows:
-        assert 0.0 <= float(row["balanced_accuracy"]) <= 1.0
+def test_results_json_records_seeds_splits_and_tuned_taus(compare_run):
+    record = json.loads((compare_run["output"] / "results.json").read_text())
+    assert record["chosen_on"] == "validation"
+    assert record["setup"]["seeds"] == [0, 1]
+    assert record["setup"]["command"].startswith("keras-imbalance compare")
+    assert record["setup"]["protocol"]["name"] == "default"
+    runs = record["runs"]
+    assert [(r["strategy"], r["seed"]) for r in runs] == [
+        ("ce", 0),
+        ("posthoc_logit_adjustment", 0),
+        ("ce", 1),
+        ("posthoc_logit_adjustment", 1),
+    ]
+    for run in runs:
+        assert set(run) >= {"validation", "test", "tuned_params", "tuned_on"}
+        if run["strategy"] == "posthoc_logit_adjustment":
+            assert run["tuned_on"] == "validation"
+            assert 0.0 <= run["tuned_params"]["tau"] <= 2.0
+        else:
+            assert run["tuned_params"] == {} and run["tuned_on"] is None
+    # Digits, 2 epochs: BatchNorm statistics re-estimated, never chance level.
+    for run in runs:
+        assert run["test"]["balanced_accuracy"] > 0.5, run["strategy"]
+        assert run["warnings"] == []
 
 
-def test_compare_plots(compare_run):
+def test_results_csv_has_one_row_per_run_and_split(compare_run):
+    lines = (compare_run["output"] / "results.csv").read_text().splitlines()
+    assert lines[0].startswith("strategy,seed,split,accuracy,balanced_accuracy")
+    assert len(lines) == 1 + 4 * 2
+
+
+def test_report_and_plots(compare_run):
     output = compare_run["output"]
-    with open(output / "results.json") as f:
-        best = json.load(f)["best"]
+    report = (output / "report.md").read_text()
+    assert "keras-imbalance compare --strategies" in report
+    assert "| strategy | val. bal. acc." in report
+    assert "per_class_recall.png" in report
     assert is_png(output / "per_class_recall.png")
+    best = json.loads((output / "results.json").read_text())["best"]
     assert is_png(output / f"confusion_matrix_{best}.png")
 
 
 def test_compare_exported_model(compare_run):
-    from keras_imbalance.datasets import load_digits_lt
-    from keras_imbalance.export import load_exported
+    import tensorflow as tf
 
-    _, (x_test, _) = load_digits_lt()
-    predict = load_exported(compare_run["output"] / "best_model")
-    out = predict(x_test[:5])
-    assert out["logits"].shape == (5, 10)
-    assert out["probabilities"].shape == (5, 10)
-    assert out["class_id"].shape == (5,)
-    assert np.all((out["class_id"] >= 0) & (out["class_id"] < 10))
-    np.testing.assert_array_equal(out["class_id"], out["logits"].argmax(-1))
-    assert set(out["class_name"]) <= {str(c) for c in range(10)}
+    path = compare_run["output"] / "best_model"
+    loaded = tf.saved_model.load(str(path))
+    outputs = loaded.serve(tf.zeros((2, 8, 8, 1)))
+    assert outputs["logits"].shape == (2, 10)
 
 
-# --- inspect -------------------------------------------------------------------
+def test_export_refused_for_a_chance_level_model(tmp_path):
+    # A learning rate this small leaves the initial, untrained weights.
+    argv = [
+        "compare",
+        "--strategies",
+        "ce",
+        "--epochs",
+        "1",
+        "--learning-rate",
+        "1e-12",
+        "--export-best",
+        "--output",
+        str(tmp_path),
+    ]
+    code, stdout, _ = run_main(argv)
+    assert code == 1
+    assert "not exported" in stdout and "--force-export" in stdout
+    assert not (tmp_path / "best_model").exists()
+    record = json.loads((tmp_path / "results.json").read_text())
+    assert record["runs"][0]["warnings"]
+    code, stdout, _ = run_main([*argv, "--force-export"])
+    assert code == 0 and (tmp_path / "best_model").exists()
 
 
-def test_inspect_digits(tmp_path, capsys):
-    code = main(["inspect", "--output", str(tmp_path)])
-    assert code == 0
-    out = capsys.readouterr().out
-    for count in (122, 94, 73, 56, 43, 33, 26, 20, 15, 12):
-        assert str(count) in out
-    assert "many" in out and "medium" in out and "few" in out
-    assert "0.4049" in out  # balanced weight of class 0: 494 / (10 * 122)
-    assert is_png(tmp_path / "class_counts.png")
+def test_inspect_and_compare_default_outputs_differ():
+    from keras_imbalance.cli.parser import DEFAULT_OUTPUT
+
+    assert DEFAULT_OUTPUT["compare"] != DEFAULT_OUTPUT["inspect"]
 
 
-def test_inspect_npz_as_given(tmp_path, capsys):
-    file = tmp_path / "mine.npz"
-    rng = np.random.default_rng(0)
-    np.savez(
-        file,
-        x_train=rng.random((30, 4, 4, 1)).astype("float32"),
-        y_train=np.repeat([0, 1, 2], [20, 7, 3]),
-        x_test=rng.random((6, 4, 4, 1)).astype("float32"),
-        y_test=[0, 1, 2, 0, 1, 2],
+def test_help_and_errors_do_not_import_tensorflow():
+    script = (
+        "import sys, contextlib, io\n"
+        "from keras_imbalance.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['compare', '--help']) == 0\n"
+        "    assert main(['--version']) == 0\n"
+        "assert main(['compare', '--strategies', 'nope']) == 2\n"
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
     )
-    assert main(["inspect", "--dataset", str(file), "--output", str(tmp_path)]) == 0
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().startswith("keras-imbalance: error: Unknown strategy")
+
+
+def test_help_lists_strategies_models_and_version(capsys):
+    assert main(["compare", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "6.667" in out  # 20 / 3, the measured ratio
+    for name in ("ldam_drw", "tau_norm", "small_resnet", "cbam_cnn"):
+        assert name in out
+    assert main(["--version"]) == 0
+    from keras_imbalance import __version__
+
+    assert __version__ in capsys.readouterr().out
 
 
-# --- errors --------------------------------------------------------------------
+def test_real_command_prints_no_tensorflow_log_lines(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_imbalance", "inspect", "--output", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "class counts" in result.stdout
 
 
 def test_unknown_dataset(tmp_path, capsys):
@@ -216,7 +257,12 @@ def test_unknown_model(tmp_path, capsys):
         ["--imbalance-ratio", "nan"],
         ["--epochs", "0"],
         ["--batch-size", "0"],
-        ["--seed", "-1"],
+        ["--seeds", "-1"],
+        ["--seeds", "0,0"],
+        ["--repeats", "0"],
+        ["--validation-split", "0.9"],
+        ["--data-seed", "-1"],
+        ["--learning-rate", "-1"],
         ["--shot-thresholds", "20,100"],
         ["--shot-thresholds", "many"],
     ],
@@ -304,7 +350,13 @@ def test_help_exits_0(capsys):
         "--model",
         "--epochs",
         "--batch-size",
-        "--seed",
+        "--seeds",
+        "--repeats",
+        "--protocol",
+        "--validation-split",
+        "--head",
+        "--schedule",
+        "--force-export",
         "--output",
         "--export-best",
         "--shot-thresholds",
@@ -326,105 +378,52 @@ def test_python_m_help():
     assert "compare" in result.stdout and "inspect" in result.stdout
 
 
-# --- shot thresholds and progress ------------------------------------------------
-
-
-def test_auto_shot_thresholds_fashion():
-    counts = [6000, 3596, 2156, 1292, 774, 464, 278, 166, 100, 60]
-    assert auto_shot_thresholds(counts) == (1292, 279)
-    many, few = auto_shot_thresholds(counts)
-    counts = np.asarray(counts)
-    assert (np.sum(counts > many), np.sum(counts < few)) == (3, 4)
-
-
-def test_auto_shot_thresholds_digits():
-    counts = [122, 94, 73, 56, 43, 33, 26, 20, 15, 12]
-    assert auto_shot_thresholds(counts) == (100, 20)
-
-
-@pytest.mark.parametrize(
-    "counts", [[5, 5, 5], [2, 1], [1000, 10, 1, 0], np.array([300, 200, 100])]
-)
-def test_auto_shot_thresholds_edge_cases(counts):
-    many, few = auto_shot_thresholds(counts)
-    assert isinstance(many, int) and isinstance(few, int)
-    assert many >= few >= 0
-
-
-@pytest.mark.parametrize("counts", [[], [0, 0], [-1, 5], [[1, 2]], "abc"])
-def test_auto_shot_thresholds_invalid(counts):
-    with pytest.raises(ValueError, match="class_counts"):
-        auto_shot_thresholds(counts)
-
-
-def test_shot_thresholds_option(tmp_path, capsys):
-    code = main(["inspect", "--shot-thresholds", "50,25", "--output", str(tmp_path)])
-    assert code == 0
-    out = capsys.readouterr().out
-    assert "many > 50, few < 25 (given)" in out
+# --- progress ---------------------------------------------------------------------
 
 
 def test_progress_eta():
     now = [0.0]
-    tracker = cli._ProgressTracker(["a", "b"], 4, clock=lambda: now[0])
-    tracker.start_strategy(0)
+    tracker = ProgressTracker(2, 4, clock=lambda: now[0])
     assert tracker.eta_seconds() is None
+    tracker.start_run(0, "ce (seed 0)")
     for _ in range(2):
-        now[0] += 1.5
+        now[0] += 10.0
         tracker.epoch_end()
-    # 1.5 s per epoch, 2 epochs left in "a" and 4 in "b".
-    assert tracker.eta_seconds() == pytest.approx(9.0)
-    assert tracker.line() == "strategy 1/2 a: epoch 2/4, ETA 00:09"
-    # A two-stage recipe may call fit twice: only finished epochs count.
-    for _ in range(3):
-        now[0] += 1.5
-        tracker.epoch_end()
-    assert tracker.epoch_text() == "epoch 5/5"
-    assert tracker.eta_seconds() == pytest.approx(6.0)
-    tracker.end_strategy()
-    tracker.start_strategy(1)
-    assert tracker.label() == "strategy 2/2 b"
+    # 2 epochs in 20 s; 2 left in this run and 4 in the next: 60 s.
+    assert tracker.eta_seconds() == pytest.approx(60.0)
+    assert tracker.line() == "run 1/2 ce (seed 0): epoch 2/4, ETA 01:00"
+    now[0] += 20.0
+    tracker.epoch_end()
+    tracker.epoch_end()
+    tracker.end_run()
+    tracker.start_run(1, "ce (seed 1)")
     assert tracker.remaining_epochs == 4
+    assert tracker.eta_seconds() == pytest.approx(40.0)
 
 
-class _FakeReport:
-    balanced_accuracy = 0.75
-
-
-def test_display_on_a_terminal():
-    from io import StringIO
-
+def test_display_quiet_prints_one_line_per_run():
     from rich.console import Console
 
-    file = StringIO()
-    console = Console(file=file, force_terminal=True, width=100)
-    now = [0.0]
-    tracker = cli._ProgressTracker(["ce", "focal"], 2, clock=lambda: now[0])
-    with cli._Display(console, tracker, quiet=False) as display:
-        assert display.live
-        display.strategy_started(0)
-        for _ in range(2):
-            now[0] += 1.0
-            display.epoch_ended()
-        display.strategy_ended(2.0, _FakeReport())
-    text = file.getvalue()
-    assert "strategy 1/2 ce" in text
-    assert "epoch 2/2" in text
-    assert "ETA 00:02" in text
-    assert "done in 2.0 s, balanced accuracy 0.7500" in text
+    out = StringIO()
+    display = Display(Console(file=out, width=200), quiet=True)
+    result = _tiny_comparison()
+    display.started(1, 3, result.setup)
+    display.run_started(0, "ce", 0)
+    for _ in range(3):
+        display.epoch_ended()
+    display.run_ended(result.runs[0])
+    lines = out.getvalue().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("run 1/1 ce (seed 0): done in")
 
 
-def test_display_quiet_prints_one_line_per_strategy(capsys):
-    from rich.console import Console
+def _tiny_comparison():
+    from keras_imbalance.evaluation import evaluate_imbalanced
 
-    tracker = cli._ProgressTracker(["ce"], 3)
-    with cli._Display(Console(), tracker, quiet=True) as display:
-        display.strategy_started(0)
-        for _ in range(3):
-            display.epoch_ended()
-        display.strategy_ended(1.0, _FakeReport())
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert lines == ["strategy 1/1 ce: done in 1.0 s, balanced accuracy 0.7500"]
+    report = evaluate_imbalanced([0, 1, 1, 0], y=[0, 1, 1, 1], class_counts=[9, 3])
+    run = comparison.Run("ce", 0, {}, {}, report, report, 1.5, [])
+    return comparison.Comparison(
+        [run], {"class_counts": [9, 3], "class_names": ["a", "b"]}
+    )
 
 
 def test_npz_single_class(tmp_path, capsys):

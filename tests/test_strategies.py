@@ -227,7 +227,7 @@ def test_posthoc_logit_adjustment_subtracts_log_priors(digits):
 
 def test_tau_norm_gives_unit_norm_head_columns(digits):
     (x, y), _ = digits
-    model, _ = strategies.get("tau_norm").fit(
+    model, _ = strategies.get("tau_norm", tau=1.0).fit(
         dense_model_fn, x, y, epochs=1, batch_size=64
     )
     kernel = models.find_head(model).kernel.numpy()
@@ -274,9 +274,11 @@ def test_smote_and_augmentation_refuse_what_they_cannot_do(tiny):
 
 
 def test_exported_strategy_models_predict_like_keras(digits, tiny, tmp_path):
-    (x, y), (x_test, _) = digits
+    (x, y), (x_test, y_test) = digits
     for name in ("posthoc_logit_adjustment", "bbn"):
-        model, _ = strategies.get(name).fit(tiny, x, y, epochs=1, batch_size=64)
+        model, _ = strategies.get(name).fit(
+            tiny, x, y, epochs=1, batch_size=64, validation_data=(x_test, y_test)
+        )
         path = str(tmp_path / name)
         export_saved_model(model, path)
         exported = load_exported(path)(x_test[:16])
@@ -348,3 +350,188 @@ def test_rebalancing_beats_cross_entropy_on_the_tail(digits):
     assert scores["balanced_softmax"].balanced_accuracy > scores["ce"].balanced_accuracy
     assert scores["balanced_softmax"].few_shot_accuracy > scores["ce"].few_shot_accuracy
     assert math.isfinite(scores["ce"].g_mean)
+
+
+# --- protocol, precise BatchNorm, tuned tau, heads ------------------------------
+
+
+def test_catalog_names_are_the_registry():
+    from keras_imbalance import _catalog
+
+    assert tuple(strategies.available()[: len(_catalog.STRATEGIES)]) == (
+        _catalog.STRATEGIES
+    )
+    assert strategies.MODELS is _catalog.MODELS
+
+
+def test_two_epochs_are_not_at_chance_after_batch_norm_reestimation(digits):
+    """The moving statistics have not settled after 2 epochs; re-estimated they
+    describe the trained weights (inference close to training mode)."""
+    (x, y), (x_test, y_test) = digits
+    scores = {}
+    for precise in (True, False):
+        protocol = strategies.protocols.get("default").replace(precise_bn=precise)
+        model, _ = strategies.get("ce").fit(
+            strategies.model_factory("small_cnn"),
+            x,
+            y,
+            epochs=2,
+            batch_size=32,
+            protocol=protocol,
+        )
+        inference = np.argmax(model.predict(x_test, verbose=0), -1)
+        training = np.argmax(model(x_test, training=True).numpy(), -1)
+        scores[precise] = (
+            evaluation.evaluate_imbalanced(inference, y=y_test).balanced_accuracy,
+            evaluation.evaluate_imbalanced(training, y=y_test).balanced_accuracy,
+        )
+    inference, training = scores[True]
+    assert inference > 0.5 and abs(inference - training) < 0.1
+
+
+def test_tau_auto_needs_validation_data_and_records_the_choice(digits, tiny):
+    (x, y), (x_test, y_test) = digits
+    for name in ("tau_norm", "posthoc_logit_adjustment"):
+        with pytest.raises(ValueError, match="tau='auto' tunes tau on validation"):
+            strategies.get(name).fit(tiny, x, y, epochs=1, batch_size=64)
+    strategy = strategies.get("posthoc_logit_adjustment")
+    model, _ = strategy.fit(
+        tiny, x, y, epochs=2, batch_size=64, validation_data=(x_test, y_test)
+    )
+    tau = strategy.tuned_params_["tau"]
+    assert tau in strategies.TAU_GRID
+    assert tuple(model.output.shape) == (None, 10)
+    with pytest.raises(ValueError, match="tau"):
+        strategies.get("tau_norm", tau="best")
+
+
+def test_tau_grid_search_picks_the_validation_optimum():
+    """A model whose logits are the priors' logs: tau = 1 removes them exactly."""
+    priors = np.array([0.7, 0.2, 0.1])
+    x = np.eye(3, dtype="float32")[np.repeat([0, 1, 2], [70, 20, 10])]
+    y = np.argmax(x, -1)
+    # Logits log(prior) + 0.5 * one-hot: tau = 1 is needed to recover argmax.
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(3, name="classifier")]
+    )
+    model.get_layer("classifier").set_weights(
+        [0.5 * np.eye(3, dtype="float32"), np.log(priors).astype("float32")]
+    )
+    strategy = strategies.get("posthoc_logit_adjustment")
+    strategy.tuned_params_ = {}
+    context = strategies.FitContext(
+        x=x,
+        y=y,
+        class_counts=[70, 20, 10],
+        num_classes=3,
+        epochs=1,
+        batch_size=8,
+        seed=0,
+        validation_data=(x, y),
+        callbacks=[],
+        verbose=0,
+    )
+    adjusted = strategy.finish(model, context)
+    tau = strategy.tuned_params_["tau"]
+    # Every sample is right for tau in (0.74, 1.26): the smallest such is chosen.
+    assert tau == 0.8
+    assert np.all(np.argmax(adjusted.predict(x, verbose=0), -1) == y)
+
+
+def test_head_for_every_strategy(digits, tiny):
+    (x, y), _ = digits
+    model, _ = strategies.get("ce").fit(
+        tiny, x, y, epochs=1, batch_size=64, head="cosine"
+    )
+    assert isinstance(models.find_head(model), layers.CosineClassifier)
+    model, _ = strategies.get("ldam_drw").fit(
+        tiny, x, y, epochs=1, batch_size=64, head="dense"
+    )
+    assert isinstance(models.find_head(model), keras.layers.Dense)
+    with pytest.raises(ValueError, match="takes `head=`"):
+        strategies.get("ce").fit(
+            dense_model_fn, x, y, epochs=1, batch_size=64, head="cosine"
+        )
+    with pytest.raises(ValueError, match="head"):
+        strategies.get("ce").fit(tiny, x, y, epochs=1, batch_size=64, head="mlp")
+
+
+def test_ldam_protocol_trains_with_pytorch_sgd_and_a_step_schedule(digits, tiny):
+    from keras_imbalance.optimizers import CoupledWeightDecaySGD
+
+    (x, y), _ = digits
+    rates = []
+
+    class Rates(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            rates.append(float(self.model.optimizer.learning_rate.numpy()))
+
+    model, _ = strategies.get("ce").fit(
+        tiny, x, y, epochs=10, batch_size=128, protocol="ldam", callbacks=[Rates()]
+    )
+    assert isinstance(model.optimizer, CoupledWeightDecaySGD)
+    np.testing.assert_allclose(
+        rates, [0.02, 0.04, 0.06, 0.08, 0.1, 0.1, 0.1, 0.1, 1e-3, 1e-5], rtol=1e-5
+    )
+
+
+def test_crt_second_stage_restarts_the_schedule_and_scales_a_user_rate(digits, tiny):
+    (x, y), _ = digits
+    strategy = strategies.get("crt", head_learning_rate_multiplier=4.0)
+    model, _ = strategy.fit(
+        tiny, x, y, epochs=2, batch_size=64, optimizer=keras.optimizers.SGD(0.01)
+    )
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.04)
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9)
+    with pytest.raises(ValueError, match="cannot scale the learning-rate schedule"):
+        strategy.fit(
+            tiny,
+            x,
+            y,
+            epochs=2,
+            batch_size=64,
+            optimizer=keras.optimizers.SGD(schedule),
+        )
+    assert (
+        strategies.get("crt").multiplier(
+            strategies.FitContext(
+                x=x,
+                y=y,
+                class_counts=[1],
+                num_classes=10,
+                epochs=1,
+                batch_size=1,
+                seed=0,
+                validation_data=None,
+                callbacks=[],
+                verbose=0,
+                protocol=strategies.protocols.get("ldam"),
+            )
+        )
+        == 1.0
+    )
+
+
+def test_drw_weights_normalised_like_the_reference_code():
+    from keras_imbalance.callbacks import DeferredReweighting
+
+    counts = [5000, 500, 50]
+    loss = losses.LDAMLoss(counts)
+    keras_form = DeferredReweighting(loss, class_counts=counts, start_epoch=1)
+    torch_form = DeferredReweighting(
+        loss, class_counts=counts, start_epoch=1, normalization="weights"
+    )
+    w = np.asarray(torch_form.deferred_weights)
+    # Mean weight over the training samples is 1 (= sum(w_y) / B in expectation).
+    assert np.sum(np.asarray(counts) * w) / np.sum(counts) == pytest.approx(1.0)
+    ratio = np.asarray(keras_form.deferred_weights) / w
+    np.testing.assert_allclose(ratio, ratio[0])
+    with pytest.raises(ValueError, match="normalization"):
+        DeferredReweighting(loss, class_counts=counts, start_epoch=1, normalization="x")
+
+
+def test_descriptions_and_configs_follow_the_parameters():
+    focal = strategies.get("focal", gamma=1.0)
+    assert focal.get_config() == {"gamma": 1.0}
+    assert focal.describe().endswith("(gamma=1.0)")
+    assert strategies.get("focal").describe() == strategies.get("focal").description

@@ -1,0 +1,325 @@
+"""Argument parsing and checking for `keras-imbalance`, without Keras.
+
+Everything here runs before Keras or TensorFlow is imported, so `--help`,
+`--version` and every argument error answer at once.
+"""
+
+import argparse
+import math
+
+from keras_imbalance import __version__, _catalog, protocols
+from keras_imbalance.datasets import DATASETS, is_npz_path
+
+__all__ = ["DEFAULT_EPOCHS", "DEFAULT_OUTPUT", "PROG", "UsageError", "build", "check"]
+
+PROG = "keras-imbalance"
+DEFAULT_DATASET = "digits-lt"
+DEFAULT_MODEL = "small_cnn"
+DEFAULT_EPOCHS = 20
+DEFAULT_OUTPUT = {
+    "compare": "keras_imbalance_results/compare",
+    "inspect": "keras_imbalance_results/inspect",
+}
+
+
+class UsageError(Exception):
+    """Bad user input: one line on stderr, exit status 2."""
+
+
+def one_line(message):
+    return " ".join(str(message).split())
+
+
+def invalid(option, expected, received):
+    return UsageError(
+        f"Invalid value for argument `{option}`. Expected {expected}. "
+        f"Received: {option}={received!r}"
+    )
+
+
+def _names(value, available, option, noun):
+    names = []
+    for name in (part.strip() for part in value.split(",")):
+        if not name:
+            raise invalid(option, "comma-separated names", value)
+        if name not in available:
+            raise UsageError(
+                f"Unknown {noun} {name!r}. Expected one of {list(available)}."
+            )
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _seeds(value, option):
+    try:
+        seeds = [int(part) for part in value.split(",")]
+    except ValueError:
+        seeds = None
+    if (
+        not seeds
+        or any(not 0 <= s < 2**32 for s in seeds)
+        or len(set(seeds)) != len(seeds)
+    ):
+        raise invalid(option, "distinct integers in [0, 2**32), comma-separated", value)
+    return seeds
+
+
+def _thresholds(value):
+    if value.strip().lower() == "auto":
+        return "auto"
+    try:
+        many, few = (int(p) for p in value.split(","))
+    except ValueError:
+        many = few = None
+    if many is None or few < 0 or many < few:
+        raise invalid(
+            "--shot-thresholds",
+            "`auto` or two integers MANY,FEW with MANY >= FEW >= 0",
+            value,
+        )
+    return many, few
+
+
+def check(args):
+    """Validate and normalise parsed arguments in place (`UsageError`)."""
+    if args.dataset not in DATASETS and not is_npz_path(args.dataset):
+        raise UsageError(
+            f"Unknown dataset {args.dataset!r}. Expected one of {sorted(DATASETS)} "
+            "or the path of an .npz file."
+        )
+    ratio = args.imbalance_ratio
+    if ratio is not None and (not math.isfinite(ratio) or ratio < 1):
+        raise invalid("--imbalance-ratio", "a float >= 1", ratio)
+    if not 0 <= args.data_seed < 2**32:
+        raise invalid("--data-seed", "an integer in [0, 2**32)", args.data_seed)
+    args.shot_thresholds = _thresholds(args.shot_thresholds)
+    if args.output is None:
+        args.output = DEFAULT_OUTPUT[args.command]
+    if args.command != "compare":
+        return args
+    for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            raise invalid(option, "a positive integer", value)
+    if args.strategies is None or args.strategies.strip().lower() == "all":
+        args.strategies = list(_catalog.STRATEGIES)
+    else:
+        args.strategies = _names(
+            args.strategies, _catalog.STRATEGIES, "--strategies", "strategy"
+        )
+    if args.model not in _catalog.MODELS:
+        raise UsageError(
+            f"Unknown model {args.model!r}. Expected one of {list(_catalog.MODELS)}."
+        )
+    if args.repeats is not None:
+        if args.repeats < 1:
+            raise invalid("--repeats", "a positive integer", args.repeats)
+        args.seeds = list(range(args.repeats))
+    else:
+        args.seeds = _seeds(args.seeds, "--seeds")
+    if not 0 < args.validation_split <= 0.5:
+        raise invalid(
+            "--validation-split", "a fraction in (0, 0.5]", args.validation_split
+        )
+    changes = {
+        "optimizer": args.optimizer,
+        "learning_rate": args.learning_rate,
+        "weight_decay": args.weight_decay,
+        "schedule": args.schedule,
+        "warmup_epochs": args.warmup_epochs,
+        "precise_bn": False if args.no_precise_bn else None,
+    }
+    try:
+        args.protocol = protocols.get(args.protocol).replace(**changes)
+    except ValueError as error:
+        message = one_line(error)
+        for key in changes:  # speak of the options, not the fields
+            option = "--" + key.replace("_", "-")
+            message = message.replace(f"`{key}`", f"`{option}`")
+            message = message.replace(f"{key}=", f"{option}=")
+        raise UsageError(message) from None
+    return args
+
+
+def _data_options(parser, command):
+    parser.add_argument(
+        "--dataset",
+        default=DEFAULT_DATASET,
+        metavar="NAME|FILE.npz",
+        help=(
+            "digits-lt (scikit-learn digits, no download), fashion-mnist-lt "
+            "(local Fashion-MNIST files) or an .npz file holding x_train, "
+            f"y_train, x_test, y_test (default: {DEFAULT_DATASET})"
+        ),
+    )
+    parser.add_argument(
+        "--imbalance-ratio",
+        type=float,
+        default=None,
+        metavar="R",
+        help=(
+            "head / tail count of the training split, >= 1 (default: 10 for "
+            "digits-lt, 100 for fashion-mnist-lt; an .npz is used as given "
+            "unless R is passed)"
+        ),
+    )
+    parser.add_argument(
+        "--data-seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seed of the dataset's random choices and the validation split (0)",
+    )
+    parser.add_argument(
+        "--output",
+        default=None,
+        metavar="DIR",
+        help=f"folder for the files written (default: {DEFAULT_OUTPUT[command]})",
+    )
+    parser.add_argument(
+        "--shot-thresholds",
+        default="auto",
+        metavar="auto|MANY,FEW",
+        help=(
+            "many-shot: more than MANY training samples, few-shot: fewer than "
+            "FEW; auto: OLTR's 100,20 when every group gets a class, else "
+            "log-scale terciles of the counts (default: auto)"
+        ),
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="folder of the Fashion-MNIST files (then only it is searched)",
+    )
+
+
+def _compare_options(compare):
+    strategies = ", ".join(_catalog.STRATEGIES)
+    compare.add_argument(
+        "--strategies",
+        default=None,
+        metavar="a,b,...|all",
+        help=f"comma-separated strategy names, or all (default: all): {strategies}",
+    )
+    compare.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        metavar="NAME",
+        help=f"one of {', '.join(_catalog.MODELS)} (default: {DEFAULT_MODEL})",
+    )
+    compare.add_argument(
+        "--epochs",
+        type=int,
+        default=DEFAULT_EPOCHS,
+        metavar="N",
+        help=f"epochs per run, all stages together (default: {DEFAULT_EPOCHS})",
+    )
+    compare.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="B",
+        help="batch size (default: the protocol's, 32 or 128 for ldam)",
+    )
+    seeds = compare.add_mutually_exclusive_group()
+    seeds.add_argument(
+        "--seeds",
+        default="0",
+        metavar="S1,S2,...",
+        help="training seeds; report mean ± std over them (default: 0)",
+    )
+    seeds.add_argument(
+        "--repeats", type=int, default=None, metavar="N", help="seeds 0..N-1"
+    )
+    compare.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help=(
+            "stratified fraction of each training class held out to choose "
+            "the best strategy and tuned parameters (default: 0.1)"
+        ),
+    )
+    compare.add_argument(
+        "--protocol",
+        default="default",
+        choices=sorted(protocols.PROTOCOLS),
+        help=(
+            "default: Adam 1e-3, cosine decay, batch 32; ldam: SGD 0.1, "
+            "momentum 0.9, weight decay 2e-4 (PyTorch form), 5 warm-up "
+            "epochs, x0.01 at 80%% and 90%% of the epochs, batch 128 "
+            "(Cao et al. 2019). Both re-estimate BatchNorm statistics."
+        ),
+    )
+    compare.add_argument("--optimizer", choices=("adam", "sgd"), default=None)
+    compare.add_argument("--learning-rate", type=float, default=None, metavar="LR")
+    compare.add_argument("--weight-decay", type=float, default=None, metavar="WD")
+    compare.add_argument(
+        "--schedule", choices=("constant", "cosine", "step"), default=None
+    )
+    compare.add_argument("--warmup-epochs", type=int, default=None, metavar="N")
+    compare.add_argument(
+        "--no-precise-bn",
+        action="store_true",
+        help="keep the moving BatchNorm statistics of training as they are",
+    )
+    compare.add_argument(
+        "--head",
+        choices=("dense", "cosine"),
+        default=None,
+        help="the same head for every strategy (default: each strategy's own)",
+    )
+    compare.add_argument(
+        "--export-best",
+        action="store_true",
+        help="export the best model (chosen on validation) to DIR/best_model",
+    )
+    compare.add_argument(
+        "--force-export",
+        action="store_true",
+        help="export the best model even when it is at chance level",
+    )
+    compare.add_argument(
+        "--quiet", action="store_true", help="no per-epoch progress, a line per run"
+    )
+
+
+def build():
+    """The `argparse.ArgumentParser` of `keras-imbalance`."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Compare class-imbalance training strategies on a long-tailed "
+            "dataset, or inspect a dataset's class distribution."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    compare = commands.add_parser(
+        "compare",
+        help="train strategies (x seeds) and report them side by side",
+        description=(
+            "Train each strategy with the same model, epochs, batch size and "
+            "protocol for every seed; choose the best on a validation split; "
+            "report mean ± std on the test split and write results.json, "
+            "results.csv, report.md and plots to --output."
+        ),
+    )
+    _data_options(compare, "compare")
+    _compare_options(compare)
+    inspect = commands.add_parser(
+        "inspect",
+        help="class counts, shot groups and suggested class weights",
+        description=(
+            "Print the class counts (train and test), shot groups, imbalance "
+            "ratio and suggested class weights; write class_counts.png to "
+            "--output."
+        ),
+    )
+    _data_options(inspect, "inspect")
+    return parser

@@ -1,0 +1,398 @@
+"""The results of a comparison: runs, summaries over seeds, selection, files."""
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+
+import numpy as np
+
+from keras_imbalance.evaluation import ImbalanceReport
+
+__all__ = ["SUMMARY_METRICS", "Comparison", "Run", "chance_warnings"]
+
+#: The scalar metrics of every run, in table order.
+SUMMARY_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "macro_f1",
+    "g_mean",
+    "many_shot_accuracy",
+    "medium_shot_accuracy",
+    "few_shot_accuracy",
+    "ece",
+)
+
+#: The metric that chooses the best strategy, on the validation split.
+SELECTION_METRIC = "balanced_accuracy"
+
+#: A balanced accuracy at most this far above 1 / C is reported as chance.
+CHANCE_MARGIN = 0.05
+
+_SPLITS = ("validation", "test")
+
+
+def chance_warnings(report):
+    """Plain-words warnings for a report whose model learned (next to) nothing.
+
+    A model that predicts one class for every input, or whose balanced
+    accuracy is within `CHANCE_MARGIN` of chance (`1 / C`), gets a warning;
+    a sound model gets `[]`.
+
+    Example:
+
+    >>> from keras_imbalance.evaluation import evaluate_imbalanced
+    >>> for line in chance_warnings(evaluate_imbalanced([0, 0, 0, 0], y=[0, 1, 2, 3])):
+    ...     print(line)
+    predicts class 0 for every test input
+    balanced accuracy 0.250 is at chance level (1/4 = 0.250)
+    """
+    warnings = []
+    confusion = np.asarray(report.confusion_matrix)
+    predicted = np.flatnonzero(confusion.sum(axis=0))
+    if predicted.size == 1 and report.num_classes > 1:
+        name = report.class_names[int(predicted[0])]
+        warnings.append(f"predicts class {name} for every test input")
+    present = int(np.count_nonzero(confusion.sum(axis=1)))
+    chance = 1.0 / max(present, 1)
+    value = report.balanced_accuracy
+    if value is not None and present > 1 and value <= chance + CHANCE_MARGIN:
+        warnings.append(
+            f"balanced accuracy {value:.3f} is at chance level "
+            f"(1/{present} = {chance:.3f})"
+        )
+    return warnings
+
+
+def json_plain(value):
+    """A JSON-plain copy: NumPy scalars to Python, non-finite floats to None."""
+    if isinstance(value, dict):
+        return {str(k): json_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [json_plain(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+@dataclasses.dataclass
+class Run:
+    """One strategy trained with one seed, evaluated on both splits.
+
+    Attributes:
+        strategy: The strategy's name.
+        seed: The training seed.
+        params: The strategy's parameters (`Strategy.get_config()`).
+        tuned_params: What it chose on the validation split (e.g.
+            `{"tau": 0.8}`), `{}` when nothing was tuned.
+        validation, test: `ImbalanceReport`s on the validation and test
+            splits.
+        train_seconds: Wall-clock training time (evaluation excluded).
+        warnings: `chance_warnings` of the test report.
+    """
+
+    strategy: str
+    seed: int
+    params: dict
+    tuned_params: dict
+    validation: ImbalanceReport
+    test: ImbalanceReport
+    train_seconds: float
+    warnings: list = dataclasses.field(default_factory=list)
+
+    def report(self, split):
+        if split not in _SPLITS:
+            raise ValueError(
+                f"Invalid value for argument `split`. Expected one of "
+                f"{list(_SPLITS)}. Received: split={split!r}"
+            )
+        return getattr(self, split)
+
+    def to_dict(self):
+        return json_plain(
+            {
+                "strategy": self.strategy,
+                "seed": self.seed,
+                "params": self.params,
+                "tuned_params": self.tuned_params,
+                "tuned_on": "validation" if self.tuned_params else None,
+                "train_seconds": self.train_seconds,
+                "warnings": list(self.warnings),
+                "validation": self.validation.to_dict(),
+                "test": self.test.to_dict(),
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, config):
+        return cls(
+            strategy=config["strategy"],
+            seed=config["seed"],
+            params=dict(config["params"]),
+            tuned_params=dict(config["tuned_params"]),
+            validation=ImbalanceReport.from_dict(config["validation"]),
+            test=ImbalanceReport.from_dict(config["test"]),
+            train_seconds=config["train_seconds"],
+            warnings=list(config.get("warnings", [])),
+        )
+
+
+def _mean_std(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return float(np.mean(values)), float(np.std(values))
+
+
+class Comparison:
+    """Every run of `compare` (strategy x seed), with summaries and files.
+
+    The best strategy is the one with the highest mean validation balanced
+    accuracy over the seeds: the test split never chooses anything, it is
+    only reported. Strategies whose mean validation balanced accuracy is
+    within one standard deviation (over seeds) of the best one's are
+    marked `close_to_best`: the data do not tell them apart.
+
+    `Comparison.from_json(comparison.to_json())` gives the same comparison
+    back (without the trained models).
+
+    Attributes:
+        runs: The `Run`s, strategy by strategy, seed by seed.
+        setup: What was compared and how (dataset, class counts of the
+            training, validation and test splits, model, epochs, batch
+            size, protocol, head, seeds, validation split, shot thresholds,
+            machine, descriptions of the strategies); JSON-plain.
+        models: `{strategy: keras.Model}`, the run with the best validation
+            score of each strategy, when `compare(keep_models=True)`; else
+            `{}`.
+    """
+
+    def __init__(self, runs, setup, models=None):
+        if not runs:
+            raise ValueError("A comparison needs at least one run.")
+        self.runs = list(runs)
+        self.setup = json_plain(setup)
+        self.models = dict(models or {})
+
+    # --- views ----------------------------------------------------------------
+
+    @property
+    def strategies(self):
+        """Strategy names, in the order they ran."""
+        return list(dict.fromkeys(run.strategy for run in self.runs))
+
+    @property
+    def seeds(self):
+        return list(dict.fromkeys(run.seed for run in self.runs))
+
+    def runs_of(self, strategy):
+        runs = [run for run in self.runs if run.strategy == strategy]
+        if not runs:
+            raise ValueError(
+                f"Unknown strategy {strategy!r}. This comparison has {self.strategies}."
+            )
+        return runs
+
+    def values(self, strategy, metric="balanced_accuracy", split="test"):
+        """Per-seed values of a summary metric (None where undefined)."""
+        if metric not in SUMMARY_METRICS:
+            raise ValueError(
+                f"Invalid value for argument `metric`. Expected one of "
+                f"{list(SUMMARY_METRICS)}. Received: metric={metric!r}"
+            )
+        return [getattr(run.report(split), metric) for run in self.runs_of(strategy)]
+
+    def mean_std(self, strategy, metric="balanced_accuracy", split="test"):
+        """`(mean, std)` over seeds (population std; 0 with one seed)."""
+        return _mean_std(self.values(strategy, metric, split))
+
+    @property
+    def best(self):
+        """The strategy with the best mean validation balanced accuracy."""
+        scores = {
+            name: self.mean_std(name, SELECTION_METRIC, "validation")[0]
+            for name in self.strategies
+        }
+        best = None
+        for name, score in scores.items():
+            if score is not None and (best is None or score > scores[best]):
+                best = name
+        return best
+
+    @property
+    def close_to_best(self):
+        """Strategies whose validation mean is within one std of the best's."""
+        best = self.best
+        if best is None:
+            return []
+        mean, std = self.mean_std(best, SELECTION_METRIC, "validation")
+        return [
+            name
+            for name in self.strategies
+            if (self.mean_std(name, SELECTION_METRIC, "validation")[0] or -1)
+            >= mean - std - 1e-12
+        ]
+
+    def best_run(self, strategy=None):
+        """The run of `strategy` (default: `best`) with the best validation score."""
+        runs = self.runs_of(self.best if strategy is None else strategy)
+        return max(
+            runs,
+            key=lambda run: (
+                -math.inf
+                if run.validation.balanced_accuracy is None
+                else run.validation.balanced_accuracy
+            ),
+        )
+
+    def warnings(self, strategy):
+        """Warnings of the strategy's runs, each with its seed."""
+        return [
+            f"seed {run.seed}: {warning}"
+            for run in self.runs_of(strategy)
+            for warning in run.warnings
+        ]
+
+    def tuned(self, strategy):
+        """`{parameter: [value per seed]}` chosen on the validation split."""
+        tuned = {}
+        for run in self.runs_of(strategy):
+            for key, value in run.tuned_params.items():
+                tuned.setdefault(key, []).append(value)
+        return tuned
+
+    def table(self, split="test", metrics=SUMMARY_METRICS):
+        """One row per strategy: mean and std over seeds of each metric.
+
+        Rows are dicts with `strategy`, `seeds`, `<metric>` (mean),
+        `<metric>_std`, `validation_balanced_accuracy` (and its `_std`),
+        `best`, `close_to_best`, `tuned` (`{parameter: values}`),
+        `warnings` and `train_seconds` (mean).
+        """
+        best, close = self.best, set(self.close_to_best)
+        rows = []
+        for name in self.strategies:
+            row = {"strategy": name, "seeds": len(self.runs_of(name))}
+            for metric in metrics:
+                row[metric], row[f"{metric}_std"] = self.mean_std(name, metric, split)
+            mean, std = self.mean_std(name, SELECTION_METRIC, "validation")
+            row["validation_balanced_accuracy"] = mean
+            row["validation_balanced_accuracy_std"] = std
+            row["best"] = name == best
+            row["close_to_best"] = name in close
+            row["tuned"] = self.tuned(name)
+            row["warnings"] = self.warnings(name)
+            row["train_seconds"] = float(
+                np.mean([run.train_seconds for run in self.runs_of(name)])
+            )
+            rows.append(row)
+        return rows
+
+    # --- files ----------------------------------------------------------------
+
+    def to_dict(self):
+        return {
+            "format": "keras_imbalance.Comparison/1",
+            "setup": self.setup,
+            "best": self.best,
+            "chosen_on": "validation",
+            "close_to_best": self.close_to_best,
+            "runs": [run.to_dict() for run in self.runs],
+        }
+
+    @classmethod
+    def from_dict(cls, config):
+        if config.get("format") != "keras_imbalance.Comparison/1":
+            raise ValueError(
+                "Not a keras_imbalance comparison: expected the key `format` "
+                "'keras_imbalance.Comparison/1'. Received: "
+                f"{config.get('format')!r}"
+            )
+        return cls([Run.from_dict(r) for r in config["runs"]], config["setup"])
+
+    def to_json(self, path=None):
+        """The comparison as JSON text; written to `path` when given."""
+        text = json.dumps(json_plain(self.to_dict()), indent=2, allow_nan=False)
+        if path is not None:
+            _write_text(path, text + "\n")
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path):
+        """A comparison from `to_json()` text or the path of a file holding it."""
+        text = text_or_path
+        if isinstance(text, os.PathLike) or (
+            isinstance(text, str) and not text.lstrip().startswith("{")
+        ):
+            with open(text, encoding="utf-8") as f:
+                text = f.read()
+        return cls.from_dict(json.loads(text))
+
+    def to_csv(self, path=None):
+        """One row per run and split (per-seed values); text, written to `path`."""
+        fields = ["strategy", "seed", "split", *SUMMARY_METRICS]
+        fields += ["tuned_params", "tuned_on", "train_seconds", "warnings"]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for run in self.runs:
+            for split in _SPLITS:
+                row = {"strategy": run.strategy, "seed": run.seed, "split": split}
+                summary = json_plain(run.report(split).summary())
+                row.update({k: "" if v is None else v for k, v in summary.items()})
+                row["tuned_params"] = json.dumps(json_plain(run.tuned_params))
+                row["tuned_on"] = "validation" if run.tuned_params else ""
+                row["train_seconds"] = round(run.train_seconds, 3)
+                row["warnings"] = "; ".join(run.warnings)
+                writer.writerow(row)
+        text = buffer.getvalue()
+        if path is not None:
+            _write_text(path, text)
+        return text
+
+    def to_markdown(self, split="test"):
+        """The summary table in Markdown (mean ± std over seeds, in %)."""
+        from keras_imbalance.comparison.report import markdown_table
+
+        return markdown_table(self, split)
+
+    def _repr_markdown_(self):
+        return self.to_markdown()
+
+    def plot_per_class_recall(self, split="test"):
+        """A heatmap strategy x class of the mean recall (Figure)."""
+        from keras_imbalance.comparison.plots import recall_heatmap
+
+        return recall_heatmap(self, split)
+
+    def plot_confusion_matrix(self, strategy=None, split="test"):
+        """The confusion matrix of a strategy's best-validation run (Figure)."""
+        from keras_imbalance.comparison.plots import confusion_figure
+
+        return confusion_figure(self, strategy, split)
+
+    def __repr__(self):
+        return (
+            f"<Comparison of {len(self.strategies)} strategies x "
+            f"{len(self.seeds)} seeds, best on validation: {self.best!r}>"
+        )
+
+
+def _write_text(path, text):
+    """Write atomically: a crash leaves the old file or the new one."""
+    path = os.fspath(path)
+    temporary = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)

@@ -1,0 +1,338 @@
+"""`compare`: train strategies x seeds, choose on validation, report on test."""
+
+import numbers
+import os
+import platform
+import time
+
+import numpy as np
+
+from keras_imbalance import datasets, evaluation, protocols
+from keras_imbalance import strategies as recipes_registry
+from keras_imbalance._validation import check_float, check_positive_int, invalid
+from keras_imbalance.comparison.results import Comparison, Run, chance_warnings
+from keras_imbalance.strategies import model_factory
+
+__all__ = ["Progress", "compare", "model_factory"]
+
+
+class Progress:
+    """Hooks `compare` calls as it goes; subclass and override what you need.
+
+    The `keras-imbalance` command draws its progress bar with one.
+    """
+
+    def started(self, runs, epochs, setup):
+        """Before the first run: the number of runs, epochs per run and the
+        `Comparison.setup` dict (data, splits, protocol ...)."""
+
+    def run_started(self, index, strategy, seed):
+        """Before run `index` (0-based) of `strategy` with `seed`."""
+
+    def epoch_ended(self):
+        """After every training epoch (two-stage recipes count each stage's)."""
+
+    def run_ended(self, run):
+        """After a run is trained and evaluated (a `Run`)."""
+
+
+def _epoch_callback(progress):
+    import keras
+
+    class _EpochProgress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            progress.epoch_ended()
+
+    return _EpochProgress()
+
+
+def _strategy_list(chosen):
+    if chosen is None:
+        chosen = recipes_registry.DEFAULT_COMPARE
+    elif isinstance(chosen, str):
+        chosen = recipes_registry.available() if chosen == "all" else [chosen]
+    if isinstance(chosen, recipes_registry.Strategy):
+        chosen = [chosen]
+    names, recipes = [], []
+    for item in chosen:
+        recipe = recipes_registry.get(item)  # validates names
+        name = recipe.name or type(recipe).__name__
+        if name in names:
+            raise ValueError(f"Strategy {name!r} is listed twice.")
+        names.append(name)
+        recipes.append(recipe)
+    if not recipes:
+        raise invalid("strategies", "at least one strategy", chosen)
+    return names, recipes
+
+
+def _fresh(recipe):
+    """A new instance with the same parameters (one per run)."""
+    return type(recipe)(**recipe.get_config())
+
+
+def _seeds(seeds):
+    if isinstance(seeds, (numbers.Integral, np.integer)) and not isinstance(
+        seeds, bool
+    ):
+        seeds = (seeds,)
+    seeds = list(seeds)
+    if not seeds or any(
+        isinstance(s, bool)
+        or not isinstance(s, (numbers.Integral, np.integer))
+        or not 0 <= s < 2**32
+        for s in seeds
+    ):
+        raise invalid("seeds", "a non-empty sequence of integers in [0, 2**32)", seeds)
+    if len(set(seeds)) != len(seeds):
+        raise invalid("seeds", "distinct seeds", seeds)
+    return [int(s) for s in seeds]
+
+
+def _load(data, *, imbalance_ratio, data_seed, data_dir):
+    if isinstance(data, (str, os.PathLike)):
+        return datasets.load_dataset(
+            data, imbalance_ratio=imbalance_ratio, seed=data_seed, data_dir=data_dir
+        )
+    if isinstance(data, dict) and "train" in data:
+        return data
+    try:
+        (x, y), (x_test, y_test) = data
+    except (TypeError, ValueError):
+        raise invalid(
+            "data",
+            "a dataset name, an .npz path or ((x_train, y_train), (x_test, y_test))",
+            type(data).__name__,
+        ) from None
+    y = np.asarray(y).astype("int64")
+    y_test = np.asarray(y_test).astype("int64")
+    num_classes = int(max(y.max(), y_test.max())) + 1
+    names = [str(c) for c in range(num_classes)]
+    counts = np.bincount(y, minlength=num_classes)
+    return {
+        "name": "arrays",
+        "train": (np.asarray(x), y),
+        "test": (np.asarray(x_test), y_test),
+        "class_names": names,
+        "num_classes": num_classes,
+        "imbalance_ratio": float(counts.max() / counts[counts > 0].min()),
+    }
+
+
+def _shot_thresholds(option, counts):
+    if option is None or option == "auto":
+        thresholds = evaluation.auto_shot_thresholds(counts)
+        source = (
+            "auto: OLTR"
+            if thresholds == evaluation.OLTR_SHOT_THRESHOLDS
+            else "auto: log-scale terciles"
+        )
+        return thresholds, source
+    if not (
+        isinstance(option, (tuple, list))
+        and len(option) == 2
+        and all(isinstance(v, numbers.Integral) for v in option)
+        and option[0] >= option[1] >= 0
+    ):
+        raise invalid(
+            "shot_thresholds", "'auto' or (many, few), many >= few >= 0", option
+        )
+    return (int(option[0]), int(option[1])), "given"
+
+
+def machine():
+    """The software and hardware a comparison ran on (JSON-plain)."""
+    import sys
+
+    import keras
+
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": keras.config.backend(),
+        "cpu_count": os.cpu_count(),
+    }
+    if "tensorflow" in sys.modules:
+        info["tensorflow"] = sys.modules["tensorflow"].__version__
+    return info
+
+
+def compare(
+    strategies=None,
+    data="digits-lt",
+    *,
+    model="small_cnn",
+    epochs=20,
+    batch_size=None,
+    seeds=(0,),
+    validation_split=0.1,
+    protocol="default",
+    head=None,
+    imbalance_ratio=None,
+    data_seed=0,
+    data_dir=None,
+    class_names=None,
+    shot_thresholds="auto",
+    keep_models=False,
+    progress=None,
+    verbose=0,
+):
+    """Train strategies on one long-tailed dataset and compare them honestly.
+
+    For every seed and every strategy, a fresh model is trained on the
+    training split minus a stratified validation split
+    (`datasets.stratified_split` with `data_seed`: the same split for every
+    run), under one training protocol (`keras_imbalance.protocols`), then
+    evaluated on the validation and the test split. The best strategy is the
+    one with the highest mean validation balanced accuracy, and the post-hoc
+    recipes tune their `tau` on the validation split; the test split chooses
+    nothing. Report mean ± std over at least 3 seeds before calling one
+    strategy better than another.
+
+    Args:
+        strategies: Names of `keras_imbalance.strategies` (or `Strategy`
+            instances), `"all"`, or `None` for `recipes_registry.DEFAULT_COMPARE`.
+        data: `"digits-lt"`, `"fashion-mnist-lt"`, the path of an `.npz`
+            (see `datasets.load_dataset`), or arrays
+            `((x_train, y_train), (x_test, y_test))` with integer labels.
+        model: A name of `strategies.MODELS`, or `model_fn(input_shape,
+            num_classes)` returning a logits model (taking `head=` if
+            `head` is set). Defaults to `"small_cnn"`.
+        epochs: Epochs per run (all stages together). Defaults to `20`.
+        batch_size: Defaults to the protocol's (32, or 128 for `"ldam"`).
+        seeds: Training seeds. Defaults to `(0,)`.
+        validation_split: Fraction of each training class held out for
+            validation, in `(0, 0.5]`. Defaults to `0.1`.
+        protocol: `"default"`, `"ldam"`, a `protocols.TrainingProtocol` or
+            its config. Defaults to `"default"`.
+        head: `"dense"` or `"cosine"` to give every strategy the same head,
+            or `None` for each strategy's own. Defaults to `None`.
+        imbalance_ratio: Passed to `datasets.load_dataset` for a named
+            dataset. Defaults to `None`.
+        data_seed: Seed of the dataset's random choices and of the
+            validation split. Defaults to `0`.
+        data_dir: Folder of the Fashion-MNIST files. Defaults to `None`.
+        class_names: One name per class, for arrays. Defaults to `None`.
+        shot_thresholds: `"auto"` (`evaluation.auto_shot_thresholds` of the
+            training counts) or `(many, few)`. Defaults to `"auto"`.
+        keep_models: Keep each strategy's best-validation model in
+            `Comparison.models` (e.g. to export the best). Defaults to
+            `False`.
+        progress: A `Progress` receiving the events. Defaults to `None`.
+        verbose: Verbosity of `model.fit`. Defaults to `0`.
+
+    Returns:
+        A `Comparison`.
+    """
+    names, recipes = _strategy_list(strategies)
+    epochs = check_positive_int("epochs", epochs)
+    protocol = protocols.get(protocol)
+    batch_size = protocol.batch_size if batch_size is None else batch_size
+    batch_size = check_positive_int("batch_size", batch_size)
+    seeds = _seeds(seeds)
+    if isinstance(validation_split, np.generic):
+        validation_split = validation_split.item()
+    validation_split = check_float(
+        "validation_split", validation_split, low=0, high=0.5, low_open=True
+    )
+    if head is not None and head not in ("dense", "cosine"):
+        raise invalid("head", "None, 'dense' or 'cosine'", head)
+    model_name = model if isinstance(model, str) else getattr(model, "name", None)
+    model_fn = model_factory(model) if isinstance(model, str) else model
+    if not callable(model_fn):
+        raise invalid("model", "a name of strategies.MODELS or a callable", model)
+    loaded = _load(
+        data,
+        imbalance_ratio=imbalance_ratio,
+        data_seed=data_seed,
+        data_dir=data_dir,
+    )
+    num_classes = loaded["num_classes"]
+    names_of_classes = list(class_names or loaded["class_names"])
+    if len(names_of_classes) != num_classes:
+        raise invalid("class_names", f"{num_classes} names", class_names)
+    x_all, y_all = loaded["train"]
+    x_test, y_test = loaded["test"]
+    (x, y), (x_val, y_val) = datasets.stratified_split(
+        x_all, y_all, validation_split, seed=data_seed, num_classes=num_classes
+    )
+    counts = np.bincount(y, minlength=num_classes).tolist()
+    thresholds, source = _shot_thresholds(shot_thresholds, counts)
+    setup = {
+        "dataset": loaded["name"],
+        "imbalance_ratio": loaded["imbalance_ratio"],
+        "num_classes": num_classes,
+        "class_names": names_of_classes,
+        "class_counts": counts,
+        "validation_counts": np.bincount(y_val, minlength=num_classes).tolist(),
+        "test_counts": np.bincount(y_test, minlength=num_classes).tolist(),
+        "model": model_name,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "seeds": seeds,
+        "data_seed": int(data_seed),
+        "validation_split": validation_split,
+        "protocol": protocol.get_config(),
+        "head": head,
+        "shot_thresholds": list(thresholds),
+        "shot_threshold_source": source,
+        "descriptions": {n: r.describe() for n, r in zip(names, recipes)},
+        "machine": machine(),
+    }
+    progress = progress or Progress()
+    progress.started(len(names) * len(seeds), epochs, setup)
+    extra = [_epoch_callback(progress)]
+
+    def evaluate(model, inputs, labels):
+        return evaluation.evaluate_imbalanced(
+            model,
+            inputs,
+            labels,
+            class_counts=counts,
+            class_names=names_of_classes,
+            shot_thresholds=thresholds,
+        )
+
+    runs, kept, kept_score = [], {}, {}
+    index = 0
+    for seed in seeds:
+        for name, template in zip(names, recipes):
+            progress.run_started(index, name, seed)
+            index += 1
+            recipe = _fresh(template)
+            start = time.perf_counter()
+            trained, _ = recipe.fit(
+                model_fn,
+                x,
+                y,
+                epochs=epochs,
+                batch_size=batch_size,
+                validation_data=(x_val, y_val),
+                seed=seed,
+                num_classes=num_classes,
+                callbacks=extra,
+                verbose=verbose,
+                protocol=protocol,
+                head=head,
+            )
+            seconds = time.perf_counter() - start
+            test = evaluate(trained, x_test, y_test)
+            run = Run(
+                strategy=name,
+                seed=seed,
+                params=recipe.get_config(),
+                tuned_params=dict(recipe.tuned_params_),
+                validation=evaluate(trained, x_val, y_val),
+                test=test,
+                train_seconds=seconds,
+                warnings=chance_warnings(test),
+            )
+            runs.append(run)
+            score = run.validation.balanced_accuracy
+            if keep_models and score > kept_score.get(name, -1.0):
+                kept[name], kept_score[name] = trained, score
+            del trained
+            progress.run_ended(run)
+    return Comparison(runs, setup, models=kept)
