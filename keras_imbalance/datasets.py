@@ -42,6 +42,7 @@ __all__ = [
     "FASHION_MNIST_CLASS_NAMES",
     "FASHION_MNIST_FILES",
     "is_npz_path",
+    "load_balanced_reference",
     "load_dataset",
     "load_digits_lt",
     "load_fashion_mnist_lt",
@@ -623,6 +624,53 @@ def load_dataset(name, *, imbalance_ratio=None, seed=0, data_dir=None):
         "num_classes": num_classes,
         "imbalance_ratio": measured if ratio is None else float(ratio),
     }
+
+
+def load_balanced_reference(name, *, imbalance_ratio=None, seed=0, data_dir=None):
+    """The upper reference of a long-tailed dataset: balanced, same size.
+
+    A class-balanced sample of the full training set with as many images as
+    the long-tailed training split of `load_dataset(name, ...)` (the same
+    number `N // C` for every class), and the same test split. Training
+    `ce` on it with the same model and budget shows how much of the gap to
+    balanced data each strategy closes.
+
+    Args:
+        name, imbalance_ratio, seed, data_dir: As in `load_dataset`.
+
+    Returns:
+        The dict of `load_dataset`, with `reference` set to a description.
+
+    Example:
+
+    >>> data = load_balanced_reference("digits-lt")
+    >>> np.bincount(data["train"][1]).tolist()
+    [49, 49, 49, 49, 49, 49, 49, 49, 49, 49]
+    >>> data["test"][0].shape
+    (520, 8, 8, 1)
+    """
+    long_tailed = load_dataset(
+        name, imbalance_ratio=imbalance_ratio, seed=seed, data_dir=data_dir
+    )
+    full = load_dataset(name, imbalance_ratio=1.0, seed=seed, data_dir=data_dir)
+    size = len(long_tailed["train"][1])
+    per_class = size // long_tailed["num_classes"]
+    (x, y), _ = make_long_tailed(
+        *full["train"],
+        imbalance_ratio=1.0,
+        num_classes=full["num_classes"],
+        max_per_class=per_class,
+        seed=seed,
+    )
+    return dict(
+        long_tailed,
+        train=(x, y),
+        reference=(
+            f"class-balanced sample of {per_class} images per class "
+            f"({len(y)} in all, the size of the ratio "
+            f"{long_tailed['imbalance_ratio']:g} training split)"
+        ),
+    )
 
 
 def _checked_npz(path, imbalance_ratio, seed):

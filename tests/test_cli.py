@@ -454,3 +454,23 @@ def test_npz_with_imbalance_ratio(tmp_path, capsys):
     assert main([*args, "--imbalance-ratio", "10"]) == 0
     out = capsys.readouterr().out
     assert "[10, 4, 2, 1]" in out
+
+
+def test_balanced_reference_option(tmp_path):
+    argv = [
+        "compare",
+        "--strategies",
+        "ce",
+        "--epochs",
+        "1",
+        "--balanced-reference",
+        "--quiet",
+        "--output",
+        str(tmp_path),
+    ]
+    code, stdout, stderr = run_main(argv)
+    assert code == 0, stderr
+    assert "class-balanced sample of 49 images per class" in stdout
+    record = json.loads((tmp_path / "results.json").read_text())
+    # 49 a class, 5 of them held out for validation.
+    assert record["setup"]["class_counts"] == [44] * 10

@@ -152,3 +152,35 @@ def test_a_class_too_small_to_split():
     y = np.array([0] * 8 + [1] * 3 + [2])
     with pytest.raises(ValueError, match="Class 2 has 1 training sample"):
         comparison.compare(["ce"], ((x, y), (x[:3], np.array([0, 1, 2]))), epochs=1)
+
+
+def test_combine_comparisons_of_the_same_setup():
+    a = make({"a": [(GOOD, FAIR)]})
+    b = make({"b": [(FAIR, GOOD)]})
+    a.setup["command"], b.setup["command"] = "run a", "run b"
+    both = comparison.Comparison.combine([a, b])
+    assert both.strategies == ["a", "b"] and both.best == "a"
+    assert both.setup["commands"] == ["run a", "run b"]
+    again = comparison.Comparison.from_json(both.to_json())
+    assert again.strategies == ["a", "b"]
+    with pytest.raises(ValueError, match="appear twice"):
+        comparison.Comparison.combine([a, a])
+    other = make({"c": [(GOOD, GOOD)]})
+    other.setup["class_counts"] = [1, 2, 3]
+    with pytest.raises(ValueError, match="`class_counts` differs"):
+        comparison.Comparison.combine([a, other])
+
+
+def test_balanced_reference_has_the_size_of_the_long_tailed_split():
+    from keras_imbalance import datasets
+
+    long_tailed = datasets.load_dataset("digits-lt")
+    reference = datasets.load_balanced_reference("digits-lt")
+    n = len(long_tailed["train"][1])
+    counts = np.bincount(reference["train"][1])
+    assert counts.tolist() == [n // 10] * 10
+    np.testing.assert_array_equal(reference["test"][1], long_tailed["test"][1])
+    np.testing.assert_array_equal(reference["test"][0], long_tailed["test"][0])
+    assert "class-balanced sample of 49 images per class" in reference["reference"]
+    result = comparison.compare(["ce"], reference, epochs=1)
+    assert result.setup["reference"] == reference["reference"]

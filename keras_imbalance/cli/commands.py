@@ -24,8 +24,11 @@ _DATA_ERRORS = (ValueError, TypeError, OSError)
 def _load(args):
     from keras_imbalance import datasets
 
+    load = datasets.load_dataset
+    if getattr(args, "balanced_reference", False):
+        load = datasets.load_balanced_reference
     try:
-        data = datasets.load_dataset(
+        data = load(
             args.dataset,
             imbalance_ratio=args.imbalance_ratio,
             seed=args.data_seed,
@@ -64,7 +67,8 @@ def _header(out, setup, args):
         f"[bold]dataset[/bold]          {escape(str(setup['dataset']))}: "
         f"{setup['num_classes']} classes, imbalance ratio "
         f"{setup['imbalance_ratio']:.4g}",
-        f"[bold]train counts[/bold]     {setup['class_counts']}",
+        f"[bold]train counts[/bold]     {setup['class_counts']}"
+        + (f" ({escape(setup['reference'])})" if setup.get("reference") else ""),
         f"[bold]validation[/bold]       {setup['validation_counts']} "
         f"({setup['validation_split']:g} of each class; chooses the best "
         "strategy and tuned parameters)",

@@ -272,6 +272,14 @@ def _compare_options(compare):
         help="the same head for every strategy (default: each strategy's own)",
     )
     compare.add_argument(
+        "--balanced-reference",
+        action="store_true",
+        help=(
+            "train on a class-balanced sample of the full training set of the "
+            "same size instead (the upper reference; same test split)"
+        ),
+    )
+    compare.add_argument(
         "--export-best",
         action="store_true",
         help="export the best model (chosen on validation) to DIR/best_model",

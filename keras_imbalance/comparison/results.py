@@ -295,6 +295,61 @@ class Comparison:
             rows.append(row)
         return rows
 
+    #: Setup entries that must agree for runs to be compared side by side.
+    _SAME_SETUP = (
+        "dataset",
+        "reference",
+        "class_counts",
+        "validation_counts",
+        "test_counts",
+        "model",
+        "epochs",
+        "batch_size",
+        "seeds",
+        "data_seed",
+        "validation_split",
+        "protocol",
+        "head",
+        "shot_thresholds",
+    )
+
+    @classmethod
+    def combine(cls, comparisons):
+        """One comparison from several made on the same data and setup.
+
+        E.g. strategies run as separate commands (so that each finished one
+        is saved). The setups must agree on the data, splits, model, budget,
+        seeds, protocol and head; the strategies must differ. The commands
+        are kept in `setup["commands"]`.
+
+        Raises:
+            ValueError: when two setups differ (the entry is named) or a
+                strategy appears twice.
+        """
+        comparisons = list(comparisons)
+        if not comparisons:
+            raise ValueError("combine() needs at least one comparison.")
+        first = comparisons[0].setup
+        setup = dict(first, descriptions={}, commands=[])
+        runs = []
+        for other in comparisons:
+            for key in cls._SAME_SETUP:
+                if other.setup.get(key) != first.get(key):
+                    raise ValueError(
+                        f"Cannot combine comparisons whose `{key}` differs: "
+                        f"{first.get(key)!r} and {other.setup.get(key)!r}."
+                    )
+            twice = set(other.strategies) & {run.strategy for run in runs}
+            if twice:
+                raise ValueError(f"Strategies {sorted(twice)} appear twice.")
+            runs += other.runs
+            setup["descriptions"].update(other.setup.get("descriptions", {}))
+            for command in other.setup.get("commands") or [other.setup.get("command")]:
+                if command:
+                    setup["commands"].append(command)
+        setup.pop("command", None)
+        return cls(runs, setup)
+
     # --- files ----------------------------------------------------------------
 
     def to_dict(self):

@@ -262,6 +262,7 @@ def compare(
     thresholds, source = _shot_thresholds(shot_thresholds, counts)
     setup = {
         "dataset": loaded["name"],
+        "reference": loaded.get("reference"),
         "imbalance_ratio": loaded["imbalance_ratio"],
         "num_classes": num_classes,
         "class_names": names_of_classes,
