@@ -253,13 +253,39 @@ def _compare_options(compare):
             "(Cao et al. 2019). Both re-estimate BatchNorm statistics."
         ),
     )
-    compare.add_argument("--optimizer", choices=("adam", "sgd"), default=None)
-    compare.add_argument("--learning-rate", type=float, default=None, metavar="LR")
-    compare.add_argument("--weight-decay", type=float, default=None, metavar="WD")
     compare.add_argument(
-        "--schedule", choices=("constant", "cosine", "step"), default=None
+        "--optimizer",
+        choices=("adam", "sgd"),
+        default=None,
+        help="override the protocol's optimizer (sgd: PyTorch's SGD)",
     )
-    compare.add_argument("--warmup-epochs", type=int, default=None, metavar="N")
+    compare.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        metavar="LR",
+        help="override the protocol's peak learning rate",
+    )
+    compare.add_argument(
+        "--weight-decay",
+        type=float,
+        default=None,
+        metavar="WD",
+        help="override the weight decay (coupled L2 with sgd, decoupled with adam)",
+    )
+    compare.add_argument(
+        "--schedule",
+        choices=("constant", "cosine", "step"),
+        default=None,
+        help="override the learning-rate schedule (step: x0.01 at 80%% and 90%%)",
+    )
+    compare.add_argument(
+        "--warmup-epochs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="override the epochs of linear learning-rate warm-up",
+    )
     compare.add_argument(
         "--no-precise-bn",
         action="store_true",
