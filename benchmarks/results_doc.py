@@ -21,6 +21,7 @@ import os
 
 from _timing import write_section
 
+from keras_imbalance import _catalog
 from keras_imbalance.comparison import Comparison
 from keras_imbalance.comparison.report import format_mean_std, markdown_table
 
@@ -43,6 +44,8 @@ def load(folder):
             parts.append(Comparison.from_json(path))
     if not parts:
         raise SystemExit(f"{folder}: no results.json in it or in its subfolders")
+    # Strategies in the registry's order (`ce` first), whatever the folders.
+    parts.sort(key=lambda part: min(map(_catalog.STRATEGIES.index, part.strategies)))
     combined = Comparison.combine(parts)
     figure = combined.plot_per_class_recall()
     figure.savefig(os.path.join(folder, "per_class_recall_combined.png"), dpi=120)
