@@ -72,8 +72,6 @@ __all__ = [
     "unregister",
 ]
 
-LEARNING_RATE = protocols.PROTOCOLS["default"].learning_rate
-"""Peak learning rate of the default protocol (Adam)."""
 
 DRW_FRACTION = 0.8
 """Deferred re-weighting starts after this fraction of the epochs (160/200)."""
