@@ -3,12 +3,23 @@
 The rule (DESIGN.md): `y_true` is *dense* (one-hot or soft) when it has the
 same rank as `y_pred` and the same last dimension; otherwise it holds integer
 labels of shape `y_pred.shape[:-1]`, optionally with a trailing axis of 1.
+
+Labels are checked, never silently dropped: a class id outside
+`[0, num_classes)` (other than `ignore_class`), a float label that is not an
+integer, a NaN label, or a dense / binary target outside `[0, 1]` raises a
+`ValueError` when the values are concrete (an eager call) and, inside a
+compiled step (a `tf.function` graph, XLA, a JAX trace), where nothing can be
+raised, turns the affected target rows into NaN so the loss, its gradients
+and the metrics are NaN from that step on.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 _HALF_TYPES = ("float16", "bfloat16")
+# How many offending values a label error lists.
+_SHOWN = 5
 
 
 def compute_dtype(x):
@@ -23,6 +34,41 @@ def as_float(x):
     """Convert `x` to a tensor in its computation dtype (see `compute_dtype`)."""
     x = ops.convert_to_tensor(x)
     return ops.cast(x, compute_dtype(x))
+
+
+def concrete_bool(x):
+    """`bool(x)` in an eager call, None when `x` is symbolic.
+
+    Python truthiness needs a concrete value on every backend: a `tf.function`
+    graph (also under XLA), a JAX tracer and a `KerasTensor` all refuse it
+    with an error, without converting anything to NumPy.
+    """
+    try:
+        return bool(x)
+    except Exception:  # symbolic: no Python value until the step runs
+        return None
+
+
+def check_label_type(y_true):
+    """Refuse labels that are not numbers (strings, objects) in plain words."""
+    if isinstance(y_true, str):
+        kind = "U"
+    else:
+        dtype = getattr(y_true, "dtype", None)
+        if dtype is None:
+            try:
+                dtype = np.asarray(y_true).dtype
+            except (TypeError, ValueError):
+                dtype = np.dtype(object)
+        kind = getattr(dtype, "kind", None)
+        if kind is None:  # a tensor dtype: strings are the only non-numbers
+            kind = "U" if "string" in str(dtype) else "f"
+    if kind in ("U", "S", "O"):
+        raise TypeError(
+            "y_true must hold numeric labels (class ids, one-hot rows or binary "
+            "targets). Received labels of a non-numeric type: map class names "
+            "to ids first, e.g. with `np.unique(names, return_inverse=True)`."
+        )
 
 
 def num_classes_of(y_pred):
@@ -42,8 +88,45 @@ def is_dense(y_true, y_pred):
     )
 
 
-def sparse_labels(y_true, y_pred):
-    """Integer labels of shape `y_pred.shape[:-1]` from a sparse `y_true`."""
+def _check_positions(y_true_shape, positions_shape, y_pred_shape):
+    """Static batch / position sizes of the labels and predictions agree."""
+    for a, b in zip(y_true_shape, positions_shape):
+        if a is not None and b is not None and a != b:
+            raise ValueError(
+                "y_true and y_pred disagree on the number of samples (or "
+                f"positions): y_true.shape={y_true_shape}, y_pred.shape="
+                f"{y_pred_shape}. Integer labels have shape `y_pred.shape[:-1]`, "
+                "one-hot labels the shape of `y_pred`."
+            )
+
+
+def _raise_or_mark(bad, values, what):
+    """Raise when `bad` is concrete and set; else the mark for symbolic steps.
+
+    Returns None when nothing is wrong (or nothing can be known yet and the
+    caller should mark with the returned tensor), so: None means clean.
+    """
+    flagged = concrete_bool(ops.any(bad))
+    if flagged is None:
+        return bad
+    if flagged:
+        found = np.asarray(ops.convert_to_numpy(values))[
+            np.asarray(ops.convert_to_numpy(bad))
+        ]
+        shown = ", ".join(f"{v:g}" for v in np.unique(found)[:_SHOWN])
+        more = " ..." if np.unique(found).size > _SHOWN else ""
+        raise ValueError(f"y_true holds {what}. Found: {shown}{more}")
+    return None
+
+
+def checked_sparse_labels(y_true, y_pred, *, num_classes=None, ignore_class=None):
+    """`(labels, invalid)`: integer labels of shape `y_pred.shape[:-1]`.
+
+    `invalid` is None when every label is a class id in `[0, num_classes)` or
+    `ignore_class`; a concrete offender raises a `ValueError`. In a compiled
+    step `invalid` is the boolean tensor of offending positions (their label
+    is replaced by 0), for the caller to turn into NaN.
+    """
     if len(y_true.shape) == len(y_pred.shape):
         if y_true.shape[-1] != 1:
             raise ValueError(
@@ -59,9 +142,83 @@ def sparse_labels(y_true, y_pred):
             f"labels the shape of `y_pred`. Received: y_true.shape="
             f"{y_true.shape}, y_pred.shape={y_pred.shape}"
         )
-    if ops.dtype(y_true) not in ("int32", "int64"):
-        y_true = ops.cast(ops.round(y_true), "int32")
-    return y_true
+    _check_positions(tuple(y_true.shape), tuple(y_pred.shape[:-1]), y_pred.shape)
+    if num_classes is None:
+        num_classes = num_classes_of(y_pred)
+    integer = ops.dtype(y_true) in ("int8", "int16", "int32", "int64", "uint8")
+    if integer:
+        labels = ops.cast(y_true, "int32")
+        bad = ops.logical_or(
+            ops.less(labels, 0), ops.greater_equal(labels, num_classes)
+        )
+    else:
+        values = ops.cast(y_true, "float32")
+        rounded = ops.round(values)
+        # NaN fails every comparison, so `not (0 <= v < C and v == round(v))`.
+        good = ops.logical_and(
+            ops.logical_and(
+                ops.greater_equal(values, 0.0), ops.less(values, float(num_classes))
+            ),
+            ops.equal(values, rounded),
+        )
+        bad = ops.logical_not(good)
+        labels = ops.cast(ops.where(good, rounded, 0.0), "int32")
+    if ignore_class is not None:
+        bad = ops.logical_and(bad, ops.not_equal(y_true, ignore_class))
+        labels = ops.where(ops.equal(y_true, ignore_class), ignore_class, labels)
+    ignore = "" if ignore_class is None else f" or ignore_class={ignore_class}"
+    invalid = _raise_or_mark(
+        bad,
+        y_true,
+        f"labels that are not class ids of the {num_classes} classes of y_pred "
+        f"(integers in [0, {num_classes - 1}]{ignore})",
+    )
+    if invalid is not None:
+        labels = ops.where(invalid, 0, labels)
+    return labels, invalid
+
+
+def sparse_labels(y_true, y_pred, *, num_classes=None, ignore_class=None):
+    """Integer labels of shape `y_pred.shape[:-1]` (see `checked_sparse_labels`)."""
+    labels, _ = checked_sparse_labels(
+        y_true, y_pred, num_classes=num_classes, ignore_class=ignore_class
+    )
+    return labels
+
+
+def checked_dense_targets(y_true, y_pred, *, ignore_class=None):
+    """`(targets, invalid)`: one-hot / soft / binary targets checked to `[0, 1]`.
+
+    `invalid` (per element, like `targets`) is None when clean; concrete
+    values outside `[0, 1]` (or NaN) raise, symbolic ones are returned for
+    the caller to mark. Values equal to `ignore_class` are allowed (binary
+    masks with an ignore value, e.g. 255).
+    """
+    values = ops.convert_to_tensor(y_true)
+    if not ops.dtype(values).startswith("float"):
+        values = ops.cast(values, "float32")
+    bad = ops.logical_not(
+        ops.logical_and(ops.greater_equal(values, 0.0), ops.less_equal(values, 1.0))
+    )
+    if ignore_class is not None:
+        bad = ops.logical_and(bad, ops.not_equal(values, float(ignore_class)))
+    ignore = "" if ignore_class is None else f" (or ignore_class={ignore_class})"
+    invalid = _raise_or_mark(
+        bad,
+        values,
+        f"targets outside [0, 1]{ignore}: one-hot, soft and binary "
+        "targets are probabilities",
+    )
+    return values, invalid
+
+
+def mark_invalid(target, invalid):
+    """NaN in every entry of `target` whose position is `invalid`."""
+    if invalid is None:
+        return target
+    if len(invalid.shape) < len(target.shape):
+        invalid = ops.expand_dims(invalid, -1)
+    return ops.where(invalid, float("nan"), target)
 
 
 def class_ids(y_true, y_pred):
@@ -87,23 +244,28 @@ def valid_mask(y_true, y_pred, ignore_class):
         if ignore_class >= num_classes_of(y_pred):
             return ops.ones_like(labels, dtype="bool")
         return ops.not_equal(labels, ignore_class)
-    return ops.not_equal(sparse_labels(y_true, y_pred), ignore_class)
+    labels = sparse_labels(y_true, y_pred, ignore_class=ignore_class)
+    return ops.not_equal(labels, ignore_class)
 
 
 def one_hot_labels(y_true, y_pred, *, ignore_class=None, label_smoothing=0.0):
     """Dense targets shaped like `y_pred`, in `y_pred`'s dtype.
 
     Ignored positions (see `valid_mask`) get an all-zero target row, so every
-    loss written as a sum over `target * term` is zero there.
+    loss written as a sum over `target * term` is zero there. Invalid labels
+    raise, or in a compiled step give a NaN row (module docstring).
     """
     num_classes = num_classes_of(y_pred)
     if is_dense(y_true, y_pred):
-        target = ops.cast(y_true, y_pred.dtype)
+        values, invalid = checked_dense_targets(y_true, y_pred)
+        target = ops.cast(values, y_pred.dtype)
     else:
-        labels = sparse_labels(y_true, y_pred)
+        labels, invalid = checked_sparse_labels(
+            y_true, y_pred, ignore_class=ignore_class
+        )
         if ignore_class is not None:
             labels = ops.where(ops.equal(labels, ignore_class), -1, labels)
-        # `one_hot` of a label outside [0, C) is an all-zero row.
+        # `one_hot` of -1 (an ignored position) is an all-zero row.
         target = ops.one_hot(labels, num_classes, dtype=y_pred.dtype)
     if label_smoothing:
         row_mass = ops.sum(target, axis=-1, keepdims=True)
@@ -113,11 +275,15 @@ def one_hot_labels(y_true, y_pred, *, ignore_class=None, label_smoothing=0.0):
     mask = valid_mask(y_true, y_pred, ignore_class)
     if mask is not None and is_dense(y_true, y_pred):
         target = target * ops.expand_dims(ops.cast(mask, target.dtype), -1)
-    return target
+    return mark_invalid(target, invalid)
 
 
-def match_binary_rank(y_true, y_pred):
-    """Binary / multi-label targets: add a last axis to `y_true` when missing."""
+def match_binary_rank(y_true, y_pred, *, ignore_class=None):
+    """Binary / multi-label targets: add a last axis to `y_true` when missing.
+
+    Targets must lie in `[0, 1]` (or equal `ignore_class`): see the module
+    docstring for what happens otherwise.
+    """
     if len(y_true.shape) == len(y_pred.shape) - 1 and y_pred.shape[-1] == 1:
         y_true = ops.expand_dims(y_true, -1)
     if len(y_true.shape) != len(y_pred.shape):
@@ -125,4 +291,6 @@ def match_binary_rank(y_true, y_pred):
             "Binary and multi-label targets must have the shape of `y_pred`. "
             f"Received: y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}"
         )
-    return ops.cast(y_true, y_pred.dtype)
+    _check_positions(tuple(y_true.shape), tuple(y_pred.shape), y_pred.shape)
+    values, invalid = checked_dense_targets(y_true, y_pred, ignore_class=ignore_class)
+    return mark_invalid(ops.cast(values, y_pred.dtype), invalid)

@@ -118,8 +118,12 @@ def check_scalar_or_per_class(name, value, *, allow_none=False, low=0.0, high=No
     return array.tolist()
 
 
-def check_class_counts(name, value):
-    """Validate per-class sample counts: 1-D, non-negative, not all zero."""
+def check_class_counts(name, value, *, integer=True):
+    """Validate per-class sample counts: 1-D, non-negative, not all zero.
+
+    Counts are whole numbers (`integer=False` for priors and other
+    per-class masses, which may be fractional).
+    """
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()
     if isinstance(value, dict):
@@ -137,6 +141,13 @@ def check_class_counts(name, value):
         raise invalid(name, expected, _plain(value))
     if np.any(array < 0) or not np.any(array > 0):
         raise invalid(name, expected, _plain(value))
+    if integer and np.any(array != np.round(array)):
+        raise invalid(
+            name,
+            "whole-number counts of samples per class (use `class_counts(y)`; "
+            "fractional counts are not sample counts)",
+            _plain(value),
+        )
     return array
 
 
@@ -191,6 +202,13 @@ def check_class_weight(name, value, num_classes=None):
         raise invalid(name, expected, _plain(value))
     if not np.all(np.isfinite(array)) or np.any(array < 0):
         raise invalid(name, expected, _plain(value))
+    if not np.any(array > 0):
+        raise invalid(
+            name,
+            "weights that are not all zero (all-zero weights make every loss "
+            "term zero, so nothing would be learned)",
+            _plain(value),
+        )
     return array.tolist()
 
 
@@ -208,7 +226,4 @@ def plain_class_weight(name, value):
 
 def plain_counts(name, value):
     """Validated class counts as a JSON-plain list (ints when integral)."""
-    array = check_class_counts(name, value)
-    if np.all(array == np.round(array)):
-        return [int(v) for v in array]
-    return array.tolist()
+    return [int(v) for v in check_class_counts(name, value)]

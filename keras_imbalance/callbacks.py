@@ -11,6 +11,7 @@ from keras_imbalance._validation import (
     invalid,
     plain_counts,
 )
+from keras_imbalance.class_weights import class_counts as count_classes
 from keras_imbalance.class_weights import compute_class_weights
 from keras_imbalance.models.batch_norm import recompute_batch_norm_statistics
 
@@ -286,6 +287,32 @@ class ImbalanceMonitor(keras.callbacks.Callback):
             predictions = predictions[key]
         return np.asarray(predictions)
 
+    def _num_classes(self):
+        try:
+            width = self.model.outputs[0].shape[-1]
+        except (AttributeError, IndexError, TypeError, ValueError):
+            return None
+        if width is None:
+            return None
+        return 2 if width == 1 else int(width)
+
+    def on_train_begin(self, logs=None):
+        # Array labels are checked before the first epoch trains, not after.
+        data = self.validation_data
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            return
+        num_classes = self._num_classes()
+        y = np.asarray(data[1])
+        if num_classes is not None and y.ndim >= 2 and y.shape[-1] == num_classes:
+            return  # one-hot rows
+        try:
+            count_classes(y, num_classes)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"ImbalanceMonitor: the labels of `validation_data` are not class "
+                f"ids of the model's {num_classes} outputs: {error}"
+            ) from None
+
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
@@ -307,7 +334,12 @@ class ImbalanceMonitor(keras.callbacks.Callback):
                         imbalance_metrics.GroupAccuracy(self.class_counts, group)
                     )
         for key, metric in found.items():
-            metric.update_state(y, predictions)
+            try:
+                metric.update_state(y, predictions)
+            except (TypeError, ValueError) as error:
+                raise type(error)(
+                    f"ImbalanceMonitor, validation data at epoch {epoch}: {error}"
+                ) from None
             logs[key] = float(keras.ops.convert_to_numpy(metric.result()))
         metric = found["val_balanced_accuracy"]
         confusion = keras.ops.convert_to_numpy(metric.confusion)

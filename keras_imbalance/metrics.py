@@ -6,6 +6,12 @@ imbalanced-learn score of all the predictions seen since the last reset.
 Labels are integer or one-hot; predictions are probabilities or logits
 (the predicted class is the argmax; a single sigmoid column is thresholded).
 
+Labels that are not class ids (negative, `>= num_classes`, fractional, NaN;
+other than `ignore_class`) and NaN predictions raise a `ValueError` when
+`update_state` is called eagerly; inside a compiled step (`fit`,
+`evaluate`), where nothing can be raised, they make the metric NaN until
+its next reset.
+
 Samples of weight 0 (and labels equal to `ignore_class`) are left out
 entirely, as Keras masks are. scikit-learn differs in one corner: a class that
 occurs *only* in zero-weight samples still counts among its labels, which
@@ -73,6 +79,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        _labels.check_label_type(y_true)
         y_pred = ops.convert_to_tensor(y_pred)
         y_true = ops.convert_to_tensor(y_true)
         if len(y_pred.shape) == 0 or len(y_pred.shape) == 1 or y_pred.shape[-1] == 1:
@@ -86,9 +93,16 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                 )
             predicted = ops.argmax(y_pred, axis=-1)
         if _labels.is_dense(y_true, y_pred) and y_pred.shape[-1] != 1:
+            _, invalid = _labels.checked_dense_targets(y_true, y_pred)
             actual = ops.argmax(y_true, axis=-1)
         else:
-            actual = _labels.sparse_labels(y_true, y_pred)
+            actual, invalid = _labels.checked_sparse_labels(
+                y_true,
+                y_pred,
+                num_classes=self.num_classes,
+                ignore_class=self.ignore_class,
+            )
+        guard = _invalid_guard(invalid, y_pred)
         actual = ops.reshape(ops.cast(actual, "int32"), (-1,))
         predicted = ops.reshape(ops.cast(predicted, "int32"), (-1,))
         weight = ops.ones_like(actual, dtype="float32")
@@ -108,7 +122,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         batch = ops.matmul(
             ops.transpose(true_one_hot * ops.expand_dims(weight, -1)), pred_one_hot
         )
-        self.confusion.assign_add(batch)
+        self.confusion.assign_add(batch * guard)
 
     def _threshold(self, y_pred):
         if self.num_classes != 2:
@@ -128,6 +142,17 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
     def reset_state(self):
         self.confusion.assign(ops.zeros_like(self.confusion))
 
+    def result(self):
+        # NaN in the confusion matrix marks a batch with invalid labels or
+        # NaN predictions seen in a compiled step (`_invalid_guard`).
+        value = self._value()
+        broken = ops.any(ops.isnan(ops.convert_to_tensor(self.confusion)))
+        return ops.where(broken, float("nan"), value)
+
+    def _value(self):
+        """The metric from the confusion matrix (subclasses)."""
+        raise NotImplementedError
+
     def _counts(self):
         cm = ops.convert_to_tensor(self.confusion)
         tp = ops.diagonal(cm)
@@ -145,6 +170,30 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             }
         )
         return config
+
+
+def _invalid_guard(invalid, y_pred):
+    """1, or NaN when a label is invalid or a prediction is NaN (symbolic only).
+
+    Concrete bad labels were raised on already (`_labels`); concrete NaN
+    predictions raise here. In a compiled step the batch's confusion matrix
+    is multiplied by the returned factor, so the metric reads NaN until its
+    next `reset_state` instead of a plausible number.
+    """
+    nan_prediction = ops.any(ops.isnan(ops.cast(y_pred, "float32")))
+    flagged = _labels.concrete_bool(nan_prediction)
+    if flagged:
+        raise ValueError(
+            "y_pred contains NaN: the model's outputs are not numbers (a "
+            "diverged training, or NaN inputs), so no class can be predicted."
+        )
+    bad = None if flagged is False else nan_prediction
+    if invalid is not None:
+        invalid = ops.any(invalid)
+        bad = invalid if bad is None else ops.logical_or(bad, invalid)
+    if bad is None:
+        return 1.0
+    return ops.where(bad, float("nan"), 1.0)
 
 
 def _masked_mean(values, mask):
@@ -197,7 +246,7 @@ class BalancedAccuracy(ConfusionMatrixMetric):
             dtype=dtype,
         )
 
-    def result(self):
+    def _value(self):
         tp, support, _ = self._counts()
         return _masked_mean(ops.divide_no_nan(tp, support), support > 0)
 
@@ -247,7 +296,7 @@ class MacroF1(ConfusionMatrixMetric):
             dtype=dtype,
         )
 
-    def result(self):
+    def _value(self):
         tp, support, predicted = self._counts()
         f1 = ops.divide_no_nan(2.0 * tp, support + predicted)
         return _masked_mean(f1, (support + predicted) > 0)
@@ -302,7 +351,7 @@ class GeometricMeanRecall(ConfusionMatrixMetric):
         )
         self.correction = check_float("correction", correction, low=0, high=1)
 
-    def result(self):
+    def _value(self):
         tp, support, predicted = self._counts()
         present = (support + predicted) > 0
         recall = ops.divide_no_nan(tp, support)
@@ -418,7 +467,7 @@ class GroupAccuracy(ConfusionMatrixMetric):
         membership[members] = 1.0
         self._membership = membership
 
-    def result(self):
+    def _value(self):
         tp, support, _ = self._counts()
         members = ops.convert_to_tensor(self._membership) > 0
         recall = ops.divide_no_nan(tp, support)

@@ -122,7 +122,7 @@ class LogitAdjustment(keras.layers.Layer):
 
     def __init__(self, class_priors, tau=1.0, **kwargs):
         super().__init__(**kwargs)
-        priors = check_class_counts("class_priors", class_priors)
+        priors = check_class_counts("class_priors", class_priors, integer=False)
         empty = np.flatnonzero(priors <= 0)
         if empty.size:
             raise invalid(

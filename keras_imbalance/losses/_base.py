@@ -12,7 +12,9 @@ what Keras' `Loss.__call__` cannot know about:
 * `y_pred` is checked against `from_logits` (`_common.check_predictions`):
   logits given to a probability loss raise in an eager call and make the loss
   NaN in a compiled step; softmax / sigmoid outputs given to a logits loss
-  warn.
+  warn;
+* labels that are not class ids (or targets outside `[0, 1]`) raise in an
+  eager call and make the loss NaN in a compiled step (`_labels`).
 """
 
 import keras
@@ -55,6 +57,7 @@ class ImbalanceLoss(keras.losses.Loss):
         )
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        _labels.check_label_type(y_true)
         # Checked here, before Keras casts `y_pred` to the loss dtype: the
         # check sees the model's own dtype and Keras' `_keras_logits` mark.
         guard = check_predictions(

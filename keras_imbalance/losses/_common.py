@@ -20,18 +20,33 @@ def per_class(value, num_classes, name, dtype):
     return ops.convert_to_tensor(value, dtype=dtype)
 
 
+def log_softmax(logits):
+    """`log softmax` over the last axis, finite for logits of any finite size.
+
+    The row maximum is subtracted first (outside the gradient, which
+    `log_softmax` does not depend on): XLA's own `log_softmax` returns -inf
+    for every class once the logits are around 1e11 (LDAM's scale of 30 on
+    logits of 1e10), which made the loss NaN only under `jit_compile`.
+    """
+    peak = ops.stop_gradient(ops.max(logits, axis=-1, keepdims=True))
+    return ops.log_softmax(logits - peak, axis=-1)
+
+
 def log_probabilities(y_pred, from_logits):
     """`(log p, p)` over the last axis.
 
     Logits go through `log_softmax` (exact for logits of +-1e4); probabilities
     are renormalised and clipped to `[eps, 1 - eps]` as Keras' cross-entropy
     does, so a probability of exactly 0 or 1 gives a finite loss and gradient.
+    An all-zero probability row (a model that saturated every class to 0)
+    stays all-eps, hence finite, as in Keras' sparse cross-entropy.
     """
     if from_logits:
-        log_p = ops.log_softmax(y_pred, axis=-1)
+        log_p = log_softmax(y_pred)
         return log_p, ops.exp(log_p)
     eps = keras.config.epsilon()
-    p = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
+    total = ops.sum(y_pred, axis=-1, keepdims=True)
+    p = y_pred / ops.maximum(total, eps)
     p = ops.clip(p, eps, 1.0 - eps)
     return ops.log(p), p
 
@@ -136,7 +151,7 @@ def _probability_guard(y_pred, name):
             ops.less(y_pred, -tolerance), ops.greater(y_pred, 1.0 + tolerance)
         )
     )
-    flagged = _concrete_bool(outside)
+    flagged = _labels.concrete_bool(outside)
     if flagged is None:
         return ops.where(outside, float("nan"), 1.0)
     if flagged:
@@ -159,16 +174,3 @@ def apply_guard(loss, guard):
     if guard is None:
         return loss
     return loss * ops.cast(guard, loss.dtype)
-
-
-def _concrete_bool(x):
-    """`bool(x)` in an eager call, None when `x` is symbolic.
-
-    Python truthiness needs a concrete value on every backend: a `tf.function`
-    graph (also under XLA), a JAX tracer and a `KerasTensor` all refuse it
-    with an error, without converting anything to NumPy.
-    """
-    try:
-        return bool(x)
-    except Exception:  # symbolic: no Python value until the step runs
-        return None

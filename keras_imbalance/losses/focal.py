@@ -5,6 +5,7 @@ ICCV 2017. https://arxiv.org/abs/1708.02002
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_imbalance import _labels
@@ -13,6 +14,7 @@ from keras_imbalance._validation import (
     check_float,
     check_optional_int,
     check_scalar_or_per_class,
+    invalid,
 )
 from keras_imbalance.losses._base import ImbalanceLoss
 from keras_imbalance.losses._common import (
@@ -37,6 +39,14 @@ __all__ = [
 def _check_focal_args(gamma, alpha, label_smoothing, *, alpha_high=None):
     gamma = check_scalar_or_per_class("gamma", gamma)
     alpha = check_scalar_or_per_class("alpha", alpha, allow_none=True, high=alpha_high)
+    if alpha_high is None and alpha is not None and not np.any(np.asarray(alpha) > 0):
+        # Softmax focal: alpha multiplies every term, so all zero = no loss.
+        raise invalid(
+            "alpha",
+            "None, a positive float or per-class weights not all zero (an "
+            "all-zero alpha makes the loss zero everywhere)",
+            alpha,
+        )
     label_smoothing = check_float("label_smoothing", label_smoothing, low=0, high=1)
     return gamma, alpha, label_smoothing
 

@@ -16,6 +16,7 @@ from keras_imbalance._validation import (
 from keras_imbalance.losses._base import ImbalanceLoss
 from keras_imbalance.losses._common import (
     check_predictions,
+    log_softmax,
     per_class,
     prepare,
     softmax_cross_entropy,
@@ -77,7 +78,7 @@ def ldam_loss(
         )
     margins = ops.convert_to_tensor(margins, logits.dtype)
     adjusted = scale * (logits - margins * target)
-    log_p = ops.log_softmax(adjusted, axis=-1)
+    log_p = log_softmax(adjusted)
     return softmax_cross_entropy(target, log_p, class_weight)
 
 

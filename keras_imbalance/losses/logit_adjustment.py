@@ -18,6 +18,7 @@ from keras_imbalance.losses._base import ImbalanceLoss
 from keras_imbalance.losses._common import (
     apply_guard,
     check_predictions,
+    log_softmax,
     prepare,
     softmax_cross_entropy,
 )
@@ -48,7 +49,7 @@ def _adjusted_cross_entropy(y_true, y_pred, log_priors, tau, from_logits, ignore
         eps = keras.config.epsilon()
         logits = ops.log(ops.clip(y_pred, eps, 1.0))
     logits = logits + tau * ops.convert_to_tensor(log_priors, y_pred.dtype)
-    return softmax_cross_entropy(target, ops.log_softmax(logits, axis=-1))
+    return softmax_cross_entropy(target, log_softmax(logits))
 
 
 def balanced_softmax_loss(
@@ -146,7 +147,7 @@ def _check_prior_args(class_counts, class_priors):
         )
     if class_counts is not None:
         return plain_counts("class_counts", class_counts), None
-    priors = check_class_counts("class_priors", class_priors)
+    priors = check_class_counts("class_priors", class_priors, integer=False)
     if np.any(priors > 1):
         raise invalid(
             "class_priors", "one probability in [0, 1] per class", priors.tolist()

@@ -17,7 +17,7 @@ def _overlap_terms(y_true, y_pred, from_logits, ignore_class):
     y_true = ops.convert_to_tensor(y_true)
     if _labels.num_classes_of(y_pred) == 1:
         # One channel: binary segmentation with sigmoid outputs.
-        target = _labels.match_binary_rank(y_true, y_pred)
+        target = _labels.match_binary_rank(y_true, y_pred, ignore_class=ignore_class)
         probs = ops.sigmoid(y_pred) if from_logits else y_pred
         mask = (
             None
