@@ -25,9 +25,11 @@ References:
 import gzip
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
+from keras_imbalance._dataset_checks import check_label_set, checked_arrays
 from keras_imbalance._validation import (
     check_float,
     check_one_of,
@@ -68,6 +70,8 @@ FASHION_MNIST_FILES = {
 _SYSTEM_DIR = "/usr/share/datasets/fashion-mnist"
 _ENV_VAR = "KERAS_IMBALANCE_DATA"
 _NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+# What a damaged archive raises while it is opened or an array decompressed.
+_NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def _check_ratio(imbalance_ratio):
@@ -476,8 +480,9 @@ def load_npz(path):
         `(x_train, y_train), (x_test, y_test)`.
 
     Raises:
-        ValueError: when the file cannot be read, keys are missing (named in
-            the message), or `x` and `y` of a split differ in length.
+        ValueError: when the file cannot be read (not an archive, damaged
+            or truncated compressed data), keys are missing (named in the
+            message), or `x` and `y` of a split differ in length.
 
     Example:
 
@@ -492,7 +497,7 @@ def load_npz(path):
     name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+    except _NPZ_ERRORS as error:
         raise ValueError(f"Could not read the .npz file {name!r}: {error}") from None
     if not hasattr(data, "files"):
         raise ValueError(
@@ -506,11 +511,16 @@ def load_npz(path):
                 f"The file {name!r} lacks the arrays {missing}; an .npz dataset "
                 f"needs {list(_NPZ_KEYS)} (found {sorted(data.files)})."
             )
+        arrays = {}
         try:
-            arrays = {key: data[key] for key in _NPZ_KEYS}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+            for key in _NPZ_KEYS:
+                arrays[key] = data[key]
+        except _NPZ_ERRORS as error:
+            damaged = not isinstance(error, (OSError, ValueError))
             raise ValueError(
-                f"Could not read the .npz file {name!r}: {error}"
+                f"Could not read the array {key!r} of the .npz file {name!r}"
+                + (" (damaged or truncated data)" if damaged else "")
+                + f": {error}"
             ) from None
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
@@ -551,11 +561,20 @@ def is_npz_path(name):
     )
 
 
-def load_dataset(name, *, imbalance_ratio=None, seed=0, data_dir=None):
+def load_dataset(
+    name, *, imbalance_ratio=None, seed=0, data_dir=None, num_classes=None
+):
     """A long-tailed dataset by name: `digits-lt`, `fashion-mnist-lt` or an `.npz`.
 
     The one registry behind `keras_imbalance.comparison.compare` and the
     `keras-imbalance` command.
+
+    The arrays of an `.npz` file are checked before anything trains on them
+    (`keras_imbalance._dataset_checks`): numeric, finite inputs with 1 to 3
+    per-sample axes, the same in both splits; non-negative integer class
+    ids; a class set `0..C-1` in which at most half of the training classes
+    are empty and every test label has training samples, unless
+    `num_classes` declares the classes (then every label must be below it).
 
     Args:
         name: `"digits-lt"` (`load_digits_lt`), `"fashion-mnist-lt"`
@@ -568,6 +587,8 @@ def load_dataset(name, *, imbalance_ratio=None, seed=0, data_dir=None):
         seed: Seed of the random choices. Defaults to `0`.
         data_dir: Folder of the Fashion-MNIST files. Defaults to `None`
             (searched, see `load_fashion_mnist_lt`).
+        num_classes: The number of classes `C`, for class sets with empty
+            classes. Defaults to `None`: the largest training label + 1.
 
     Returns:
         A dict with `train` and `test` (`(x, y)` tuples, int64 labels),
@@ -576,8 +597,10 @@ def load_dataset(name, *, imbalance_ratio=None, seed=0, data_dir=None):
 
     Raises:
         ValueError: an unknown name, invalid arguments or unreadable data
-            (labels that are not non-negative integer class ids, non-numeric
-            inputs, a single class).
+            (damaged files, missing arrays, labels that are not non-negative
+            integer class ids, non-numeric or non-finite inputs, splits of
+            different per-sample shapes, a single class, mostly empty
+            classes, test labels without training samples).
         FileNotFoundError: a missing `.npz` or Fashion-MNIST file.
 
     Example:
@@ -602,7 +625,7 @@ def load_dataset(name, *, imbalance_ratio=None, seed=0, data_dir=None):
         if not os.path.isfile(name):
             raise FileNotFoundError(f"No such .npz file: {os.fspath(name)!r}")
         ratio = imbalance_ratio
-        train, test = _checked_npz(name, imbalance_ratio, seed)
+        train, test = _checked_npz(name, imbalance_ratio, seed, num_classes)
     else:
         raise ValueError(
             f"Unknown dataset {name!r}. Expected one of {sorted(DATASETS)} or the "
@@ -610,9 +633,9 @@ def load_dataset(name, *, imbalance_ratio=None, seed=0, data_dir=None):
         )
     y_train = np.asarray(train[1], dtype="int64")
     y_test = np.asarray(test[1], dtype="int64")
-    num_classes = int(max(y_train.max(), y_test.max())) + 1
-    if names is None or len(names) != num_classes:
-        names = [str(c) for c in range(num_classes)]
+    num_classes = check_label_set(y_train, y_test, num_classes)
+    names = (names or [])[:num_classes]
+    names += [str(c) for c in range(len(names), num_classes)]
     counts = np.bincount(y_train, minlength=num_classes)
     present = counts[counts > 0]
     measured = float(present.max() / present.min())
@@ -626,7 +649,9 @@ def load_dataset(name, *, imbalance_ratio=None, seed=0, data_dir=None):
     }
 
 
-def load_balanced_reference(name, *, imbalance_ratio=None, seed=0, data_dir=None):
+def load_balanced_reference(
+    name, *, imbalance_ratio=None, seed=0, data_dir=None, num_classes=None
+):
     """The upper reference of a long-tailed dataset: balanced, same size.
 
     A class-balanced sample of the full training set with as many images as
@@ -636,7 +661,8 @@ def load_balanced_reference(name, *, imbalance_ratio=None, seed=0, data_dir=None
     balanced data each strategy closes.
 
     Args:
-        name, imbalance_ratio, seed, data_dir: As in `load_dataset`.
+        name, imbalance_ratio, seed, data_dir, num_classes: As in
+            `load_dataset`.
 
     Returns:
         The dict of `load_dataset`, with `reference` set to a description.
@@ -649,10 +675,9 @@ def load_balanced_reference(name, *, imbalance_ratio=None, seed=0, data_dir=None
     >>> data["test"][0].shape
     (520, 8, 8, 1)
     """
-    long_tailed = load_dataset(
-        name, imbalance_ratio=imbalance_ratio, seed=seed, data_dir=data_dir
-    )
-    full = load_dataset(name, imbalance_ratio=1.0, seed=seed, data_dir=data_dir)
+    options = dict(seed=seed, data_dir=data_dir, num_classes=num_classes)
+    long_tailed = load_dataset(name, imbalance_ratio=imbalance_ratio, **options)
+    full = load_dataset(name, imbalance_ratio=1.0, **options)
     size = len(long_tailed["train"][1])
     per_class = size // long_tailed["num_classes"]
     (x, y), _ = make_long_tailed(
@@ -673,56 +698,13 @@ def load_balanced_reference(name, *, imbalance_ratio=None, seed=0, data_dir=None
     )
 
 
-def _checked_npz(path, imbalance_ratio, seed):
-    (x_train, y_train), (x_test, y_test) = load_npz(path)
-    for key, x in (("x_train", x_train), ("x_test", x_test)):
-        if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-            raise ValueError(
-                f"`{key}` must be a numeric array. Received: dtype {x.dtype}"
-            )
-    y_train = _npz_class_ids(y_train, "y_train")
-    y_test = _npz_class_ids(y_test, "y_test")
-    num_classes = int(max(y_train.max(), y_test.max())) + 1
-    if num_classes < 2:
-        raise ValueError(
-            f"{os.fspath(path)!r} holds a single class (label 0); a classifier "
-            "needs at least 2."
-        )
+def _checked_npz(path, imbalance_ratio, seed, num_classes):
+    train, test, num_classes = checked_arrays(*load_npz(path), num_classes)
     if imbalance_ratio is not None:
-        (x_train, y_train), _ = make_long_tailed(
-            x_train,
-            y_train,
-            imbalance_ratio=imbalance_ratio,
-            num_classes=num_classes,
-            seed=seed,
+        train, _ = make_long_tailed(
+            *train, imbalance_ratio=imbalance_ratio, num_classes=num_classes, seed=seed
         )
-    return (x_train, y_train), (x_test, y_test)
-
-
-def _npz_class_ids(y, name):
-    """Integer class ids `(N,)` from an `.npz` label array, validated."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1 or y.size == 0:
-        raise ValueError(
-            f"`{name}` must hold integer class ids of shape (N,) with N > 0. "
-            f"Received: {name}.shape={y.shape}"
-        )
-    if not (
-        np.issubdtype(y.dtype, np.integer)
-        or (np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)))
-    ):
-        raise ValueError(
-            f"`{name}` must hold integer class ids. Received: dtype {y.dtype}"
-        )
-    if not np.all(y == np.round(y)):
-        raise ValueError(f"`{name}` must hold integer class ids; found fractions.")
-    if y.min() < 0:
-        raise ValueError(
-            f"`{name}` must hold non-negative class ids. Received: a label {y.min()!r}"
-        )
-    return y.astype("int64")
+    return train, test
 
 
 def stratified_split(x, y, fraction, *, seed=0, num_classes=None):

@@ -36,6 +36,8 @@ Example:
 ((2, 3), (2,))
 """
 
+import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -195,7 +197,14 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
     complete. On any failure the temporary directory is removed and nothing
     is left at `path` (with `overwrite=True`, the previous content of `path`
     is kept). An existing `path` is refused unless `overwrite=True`; then it
-    is replaced only after the new export has succeeded.
+    is replaced only after the new export has succeeded, in three steps:
+    the old `path` is renamed aside (into `.<name>.old-*/`), the new export
+    renamed to `path`, and the aside copy deleted. A process killed between
+    the two renames leaves no `path` but the aside copy; the next
+    `export_saved_model` or `load_exported` of `path` puts it back first
+    (the previous model, as if the overwrite had not started). Stale
+    `.<name>.tmp-*` and `.<name>.old-*` siblings of killed exports are
+    removed by the next export to `path`.
 
     Args:
         model: A built functional or Sequential `keras.Model` returning logits
@@ -208,6 +217,8 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
 
     Raises:
         FileExistsError: `path` exists and `overwrite` is `False`.
+        OSError: the export could not be written (`errno.ENOSPC` for a full
+            disk, also when TensorFlow reports it); `path` is left as it was.
         ValueError: A `BilateralBranchTrainer`, a model without a logits
             output, or `class_names` of the wrong length.
         TypeError: `model` is not a `keras.Model`.
@@ -234,6 +245,7 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
     if not isinstance(overwrite, bool):
         raise invalid("overwrite", "a boolean", overwrite)
     path = os.path.abspath(os.fspath(path))
+    _recover(path)
     if os.path.lexists(path) and not overwrite:
         raise FileExistsError(
             f"`{path}` already exists. Pass `overwrite=True` to replace it, "
@@ -256,7 +268,16 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
             _serving_fn(model, class_names),
             input_signature=[_input_signature(inputs)],
         )
-        archive.write_out(tmp, verbose=False)
+        try:
+            archive.write_out(tmp, verbose=False)
+        except tf.errors.OpError as error:
+            if "No space left on device" not in str(error):
+                raise
+            # TensorFlow reports a full disk as ResourceExhaustedError.
+            raise OSError(
+                errno.ENOSPC,
+                f"No space left on device while writing the SavedModel {path}",
+            ) from error
         _move_into_place(tmp, path, overwrite=overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -273,14 +294,47 @@ def _move_into_place(tmp, path, *, overwrite):
     parent, name = os.path.split(path)
     old = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
     aside = os.path.join(old, name)
-    os.rename(path, aside)
+    os.rename(path, aside)  # 1. the old model aside
     try:
-        os.rename(tmp, path)
+        os.rename(tmp, path)  # 2. the new one in
     except BaseException:
-        os.rename(aside, path)
+        os.rename(aside, path)  # (if this fails too, _recover puts it back)
         shutil.rmtree(old, ignore_errors=True)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)  # 3. the old one gone
+
+
+def _recover(path, *, clean=True):
+    """Undo what a killed `export_saved_model(path, ...)` left behind.
+
+    A missing `path` with an aside copy (`.<name>.old-*/<name>`, a kill
+    between the two renames of an overwrite) gets the copy back. With
+    `clean`, other `.<name>.old-*` folders (a kill before the delete) and
+    `.<name>.tmp-*` folders (an export that never completed) are removed.
+    """
+    parent, name = os.path.split(path)
+    try:
+        entries = sorted(os.listdir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        full = os.path.join(parent, entry)
+        if entry.startswith(f".{name}.old-") and os.path.isdir(full):
+            aside = os.path.join(full, name)
+            if not os.path.lexists(path) and os.path.lexists(aside):
+                os.rename(aside, path)
+                with contextlib.suppress(OSError):
+                    os.rmdir(full)  # now empty
+            if clean:
+                shutil.rmtree(full, ignore_errors=True)
+    for entry in entries if clean else ():
+        if entry.startswith(f".{name}.tmp-"):
+            full = os.path.join(parent, entry)
+            if os.path.isdir(full) and not os.path.islink(full):
+                shutil.rmtree(full, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.remove(full)
 
 
 class ExportedModel:
@@ -300,6 +354,10 @@ class ExportedModel:
 
     def __init__(self, path):
         self.path = os.fspath(path)
+        if not os.path.lexists(self.path):
+            # A kill in the middle of an overwrite: put the previous model back.
+            with contextlib.suppress(OSError):
+                _recover(os.path.abspath(self.path), clean=False)
         self.loaded = tf.saved_model.load(self.path)
         serve = getattr(self.loaded, ENDPOINT, None)
         if serve is None:
@@ -347,6 +405,10 @@ class ExportedModel:
 
 def load_exported(path):
     """Load a SavedModel written by `export_saved_model` for NumPy inference.
+
+    If `path` is missing because a process was killed while overwriting it,
+    the previous model (kept aside by `export_saved_model`) is put back and
+    loaded.
 
     Args:
         path: The exported directory.

@@ -184,3 +184,49 @@ def test_balanced_reference_has_the_size_of_the_long_tailed_split():
     assert "class-balanced sample of 49 images per class" in reference["reference"]
     result = comparison.compare(["ce"], reference, epochs=1)
     assert result.setup["reference"] == reference["reference"]
+
+
+def test_compare_checks_arrays_before_training():
+    rng = np.random.default_rng(0)
+    x = rng.random((30, 4, 4, 1)).astype("float32")
+    y = np.repeat(np.arange(3), 10)
+    x_nan = x.copy()
+    x_nan[4, 0, 0, 0] = np.nan
+    test = (x[:6], np.repeat(np.arange(3), 2))
+    with pytest.raises(ValueError, match=r"`x_train` holds 1 non-finite.*sample 4"):
+        comparison.compare(["ce"], ((x_nan, y), test), epochs=1)
+    stray = y.copy()
+    stray[0] = 100000
+    with pytest.raises(ValueError, match="uses 4 of the 100001 class ids"):
+        comparison.compare(["ce"], ((x, stray), test), epochs=1)
+    with pytest.raises(ValueError, match="per-sample shape"):
+        comparison.compare(["ce"], ((x, y), (x[:6, :2], test[1])), epochs=1)
+    with pytest.raises(ValueError, match=r"data_seed.*\[0, 2\*\*32\)"):
+        comparison.compare(["ce"], ((x, y), test), epochs=1, data_seed=2**32)
+
+
+def test_files_are_replaced_atomically_even_on_a_full_disk(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    result = make({"a": [(GOOD, FAIR)], "b": [(FAIR, GOOD)]})
+    path = tmp_path / "results.json"
+    path.write_text("old results\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left on device"):
+        result.to_json(path)
+    with pytest.raises(OSError, match="No space left on device"):
+        result.to_csv(tmp_path / "results.csv")
+    assert path.read_text() == "old results\n"
+    assert sorted(os.listdir(tmp_path)) == ["results.json"]  # no temporary left
+    monkeypatch.undo()
+    result.to_json(path)
+    assert comparison.Comparison.from_json(str(path)).best == "a"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0o600
+    assert sorted(os.listdir(tmp_path)) == ["results.json"]

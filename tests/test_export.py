@@ -220,6 +220,96 @@ def test_overwrite_replaces(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["model"]
 
 
+def _failing_rename(monkeypatch, path, *, also_restore):
+    """Make step 2 of an overwrite (the new export renamed to `path`) fail;
+    with `also_restore`, the undo fails too, as when the process is killed."""
+    real = os.rename
+    path = os.fspath(path)
+
+    def rename(src, dst):
+        src, dst = os.fspath(src), os.fspath(dst)
+        into_place = dst == path
+        new_export = os.path.basename(src).startswith(".model.tmp-")
+        if into_place and (new_export or also_restore):
+            raise OSError("killed (simulated)")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+
+
+def test_failed_second_rename_keeps_previous_export(tmp_path, monkeypatch):
+    old = _small()
+    x = _inputs(old)
+    path = tmp_path / "model"
+    export_saved_model(old, path)
+    _failing_rename(monkeypatch, path, also_restore=False)
+    with pytest.raises(OSError, match="killed"):
+        export_saved_model(_small(), path, overwrite=True)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == ["model"]
+    out = load_exported(path)(x)
+    np.testing.assert_allclose(out["logits"], _keras_logits(old, x), atol=1e-5)
+
+
+def _killed_between_renames(tmp_path, monkeypatch):
+    """The state a kill between the two renames leaves; the old model."""
+    old = _small()
+    path = tmp_path / "model"
+    export_saved_model(old, path)
+    _failing_rename(monkeypatch, path, also_restore=True)
+    with pytest.raises(OSError, match="killed"):
+        export_saved_model(_small(), path, overwrite=True)
+    monkeypatch.undo()
+    assert not os.path.lexists(path)
+    (aside,) = os.listdir(tmp_path)
+    assert aside.startswith(".model.old-")
+    assert os.listdir(tmp_path / aside) == ["model"]
+    (tmp_path / ".model.tmp-killed").mkdir()  # an export that never completed
+    (tmp_path / ".model.tmp-killed" / "saved_model.pb").write_bytes(b"half")
+    return old, path
+
+
+def test_load_exported_restores_the_model_of_a_killed_overwrite(tmp_path, monkeypatch):
+    old, path = _killed_between_renames(tmp_path, monkeypatch)
+    x = _inputs(old)
+    out = load_exported(path)(x)
+    np.testing.assert_allclose(out["logits"], _keras_logits(old, x), atol=1e-5)
+    # Loading only restores; the stale temporary export is left to the next export.
+    assert sorted(os.listdir(tmp_path)) == [".model.tmp-killed", "model"]
+
+
+def test_next_export_recovers_a_killed_overwrite(tmp_path, monkeypatch):
+    old, path = _killed_between_renames(tmp_path, monkeypatch)
+    with pytest.raises(FileExistsError, match="already exists"):
+        export_saved_model(_small(), path)  # the previous model is back
+    assert os.listdir(tmp_path) == ["model"]  # and the stale folders gone
+    x = _inputs(old)
+    np.testing.assert_allclose(
+        load_exported(path)(x)["logits"], _keras_logits(old, x), atol=1e-5
+    )
+    new = _small()
+    export_saved_model(new, path, overwrite=True)
+    np.testing.assert_allclose(
+        load_exported(path)(x)["logits"], _keras_logits(new, x), atol=1e-5
+    )
+    assert os.listdir(tmp_path) == ["model"]
+
+
+def test_full_disk_reported_by_tensorflow_is_an_os_error(tmp_path, monkeypatch):
+    import errno
+
+    def save(*args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(
+            None, None, "/x/variables.data; No space left on device"
+        )
+
+    monkeypatch.setattr(tf.saved_model, "save", save)
+    with pytest.raises(OSError, match="No space left on device") as info:
+        export_saved_model(_small(), tmp_path / "model")
+    assert info.value.errno == errno.ENOSPC
+    assert os.listdir(tmp_path) == []
+
+
 def test_bilateral_trainer_refused(tmp_path):
     train_model, _ = build_bilateral_branch_network((8, 8, 3), 3, width=4, depth=2)
     with pytest.raises(ValueError, match="Export the inference model"):

@@ -11,9 +11,16 @@
 - `keras-imbalance inspect`: a dataset's class counts, shot groups,
   imbalance ratio and suggested class weights, with a bar chart.
 
-Arguments are parsed and checked before Keras or TensorFlow is imported, so
-`--help` and argument errors answer at once; bad input ends the command with
-one line on stderr, `keras-imbalance: error: ...`, and exit status 2.
+Arguments are parsed and checked, and the dataset loaded and checked
+(`keras_imbalance.datasets.load_dataset`: damaged files, non-finite or
+badly shaped inputs, bad or stray labels), before Keras or TensorFlow is
+imported, so `--help`, argument and data errors answer in seconds; bad input
+ends the command with one line on stderr, `keras-imbalance: error: ...`,
+and exit status 2, and so does a file that cannot be written (a full disk).
+
+`compare` replaces the files of a previous run in `--output` as a set, only
+once the new ones are complete (`keras_imbalance.cli.outputs`): a killed run
+never leaves a new `results.json` beside an older model or plots.
 """
 
 import os
@@ -31,9 +38,10 @@ def main(argv=None):
 
     Returns:
         The exit status: 0 on success, 1 when `--export-best` refused to
-        export a model at chance level, 2 for bad input (one line
-        `keras-imbalance: error: ...` on stderr; argparse's usage errors also
-        give 2). Errors during training are not caught.
+        export a model at chance level, 2 for bad input or an output file
+        that cannot be written (one line `keras-imbalance: error: ...` on
+        stderr; argparse's usage errors also give 2). Errors during training
+        are not caught.
     """
     # Before TensorFlow can be imported: no C++ info, warning or error logs.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

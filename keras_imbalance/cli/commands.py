@@ -5,12 +5,13 @@ here they are only called, shown and written to files.
 """
 
 import os
-import re
 import shlex
 import warnings
 
 import numpy as np
 
+from keras_imbalance._files import atomic_path, describe_os_error, write_text_atomic
+from keras_imbalance.cli import outputs
 from keras_imbalance.cli.display import Display, console, fmt, results_table
 from keras_imbalance.cli.parser import PROG, UsageError, one_line
 from keras_imbalance.cli.quiet import import_keras_quietly
@@ -22,8 +23,15 @@ _DATA_ERRORS = (ValueError, TypeError, OSError)
 
 
 def _load(args):
+    """The dataset, checked (`datasets.load_dataset`), before Keras is loaded.
+
+    Bad data is refused in seconds: nothing here needs TensorFlow, except
+    the download fallback of fashion-mnist-lt, which gets Keras quietly.
+    """
     from keras_imbalance import datasets
 
+    if args.dataset == "fashion-mnist-lt" and args.data_dir is None:
+        import_keras_quietly()
     load = datasets.load_dataset
     if getattr(args, "balanced_reference", False):
         load = datasets.load_balanced_reference
@@ -33,9 +41,12 @@ def _load(args):
             imbalance_ratio=args.imbalance_ratio,
             seed=args.data_seed,
             data_dir=args.data_dir,
+            num_classes=args.num_classes,
         )
     except _DATA_ERRORS as error:
-        raise UsageError(one_line(error)) from None
+        message = one_line(error)  # speak of the option, not the argument
+        message = message.replace("`num_classes`", "`--num-classes`")
+        raise UsageError(message.replace("num_classes=", "--num-classes=")) from None
     return data
 
 
@@ -49,13 +60,13 @@ def _make_output_dir(path):
 
 
 def _save_figure(figure, path):
-    """Save a Figure (built without pyplot: no GUI backend involved) and free it."""
-    figure.savefig(path, dpi=120)
-    figure.clear()
-
-
-def _safe_filename(name):
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    """Save a Figure (built without pyplot: no GUI backend involved) as a PNG,
+    atomically, and free it."""
+    try:
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, dpi=120, format="png")
+    finally:
+        figure.clear()
 
 
 def _header(out, setup, args):
@@ -95,32 +106,64 @@ def _header(out, setup, args):
     out.print()
 
 
-def _write_files(comparison, output, command):
+def _write_files(comparison, staging, command):
+    """Write results, plots and report into the staging folder; their paths."""
     from keras_imbalance.comparison.report import markdown_report
 
-    paths = {"results.json": os.path.join(output, "results.json")}
-    comparison.to_json(paths["results.json"])
-    paths["results.csv"] = os.path.join(output, "results.csv")
-    comparison.to_csv(paths["results.csv"])
-    paths["per_class_recall.png"] = os.path.join(output, "per_class_recall.png")
-    _save_figure(comparison.plot_per_class_recall(), paths["per_class_recall.png"])
-    name = f"confusion_matrix_{_safe_filename(comparison.best)}.png"
-    paths[name] = os.path.join(output, name)
-    _save_figure(comparison.plot_confusion_matrix(), paths[name])
+    confusion = f"confusion_matrix_{outputs.safe_filename(comparison.best)}.png"
     figures = [
         ("per-class recall", "per_class_recall.png"),
-        (f"confusion matrix of {comparison.best}", name),
+        (f"confusion matrix of {comparison.best}", confusion),
     ]
-    paths["report.md"] = os.path.join(output, "report.md")
-    text = markdown_report(comparison, command=command, figures=figures)
-    with open(paths["report.md"], "w", encoding="utf-8") as f:
-        f.write(text + "\n")
-    return paths
+    text = markdown_report(comparison, command=command, figures=figures) + "\n"
+    steps = [
+        (outputs.RESULTS, comparison.to_json),
+        ("results.csv", comparison.to_csv),
+        (
+            "per_class_recall.png",
+            lambda p: _save_figure(comparison.plot_per_class_recall(), p),
+        ),
+        (confusion, lambda p: _save_figure(comparison.plot_confusion_matrix(), p)),
+        ("report.md", lambda p: write_text_atomic(p, text)),
+    ]
+    return {name: staging.write(name, write) for name, write in steps}
+
+
+def _write_outputs(result, args, command, out):
+    """Every file of the run into `--output`, replacing the previous run's as a
+    set (`keras_imbalance.cli.outputs`); `(exit status, {name: path})`."""
+    best, status = result.best, 0
+    export = args.export_best
+    if export:
+        warned = result.warnings(best)
+        if warned and not args.force_export:
+            out.print(
+                f"[bold red]not exported[/bold red]: the best strategy {best!r} "
+                f"is not a usable model ({'; '.join(warned)}); pass "
+                "--force-export to export it anyway."
+            )
+            export, status = False, 1
+    try:
+        with outputs.Staging(args.output) as staging:
+            paths = _write_files(result, staging, command)
+            if export:
+                from keras_imbalance.export import export_saved_model
+
+                paths[outputs.MODEL] = staging.write(
+                    outputs.MODEL,
+                    lambda p: export_saved_model(
+                        result.models[best],
+                        p,
+                        class_names=result.setup["class_names"],
+                    ),
+                )
+            staging.commit()
+    except outputs.WriteError as error:
+        raise UsageError(one_line(error)) from None
+    return status, paths
 
 
 def run_compare(args, argv):
-    import_keras_quietly()
-    from keras_imbalance import comparison as comparison_api
     from keras_imbalance import datasets
 
     data = _load(args)
@@ -131,6 +174,10 @@ def run_compare(args, argv):
         raise UsageError(one_line(error)) from None
     output = args.output
     _make_output_dir(output)
+    outputs.clean_stale(output, outputs.compare_files())
+    import_keras_quietly()
+    from keras_imbalance import comparison as comparison_api
+
     out = console()
     command = shlex.join([PROG, *argv])
     with warnings.catch_warnings(record=True) as caught:
@@ -162,28 +209,8 @@ def run_compare(args, argv):
         out.print(f"{len(messages)} distinct warning(s) during training:")
         for message in messages[:10]:
             out.print(f"  {message}")
-    paths = _write_files(result, output, command)
+    status, paths = _write_outputs(result, args, command, out)
     best = result.best
-    status = 0
-    if args.export_best:
-        warned = result.warnings(best)
-        if warned and not args.force_export:
-            out.print(
-                f"[bold red]not exported[/bold red]: the best strategy {best!r} "
-                f"is not a usable model ({'; '.join(warned)}); pass "
-                "--force-export to export it anyway."
-            )
-            status = 1
-        else:
-            from keras_imbalance.export import export_saved_model
-
-            paths["best_model"] = os.path.join(output, "best_model")
-            export_saved_model(
-                result.models[best],
-                paths["best_model"],
-                class_names=result.setup["class_names"],
-                overwrite=True,
-            )
     from rich.markup import escape
 
     mean, std = result.mean_std(best, "balanced_accuracy", "test")
@@ -231,6 +258,7 @@ def _class_counts_figure(data, thresholds):
 
 
 def run_inspect(args):
+    data = _load(args)
     import_keras_quietly()
     from rich.markup import escape
     from rich.table import Table
@@ -238,7 +266,6 @@ def run_inspect(args):
     from keras_imbalance import compute_class_weights, evaluation
     from keras_imbalance.metrics import group_of_classes
 
-    data = _load(args)
     y_train, y_test = data["train"][1], data["test"][1]
     k = data["num_classes"]
     counts = np.bincount(y_train, minlength=k).tolist()
@@ -255,6 +282,7 @@ def run_inspect(args):
         thresholds, source = args.shot_thresholds, "given"
     output = args.output
     _make_output_dir(output)
+    outputs.clean_stale(output, ["class_counts.png"])
     out = console()
     many, few = thresholds
     out.print(
@@ -315,6 +343,12 @@ def run_inspect(args):
         "weights follow Cui et al. 2019, normalised to sum to K."
     )
     path = os.path.join(output, "class_counts.png")
-    _save_figure(_class_counts_figure(data, thresholds), path)
+    try:
+        _save_figure(_class_counts_figure(data, thresholds), path)
+    except OSError as error:
+        raise UsageError(
+            f"Cannot write class_counts.png into {output!r}: "
+            f"{describe_os_error(error)}; nothing in {output!r} was changed."
+        ) from None
     out.print(f"class_counts.png written to {escape(os.path.abspath(path))}")
     return 0

@@ -20,6 +20,8 @@ DEFAULT_OUTPUT = {
     "compare": "keras_imbalance_results/compare",
     "inspect": "keras_imbalance_results/inspect",
 }
+#: The most seeds one command trains (`--repeats`, `--seeds`).
+MAX_SEEDS = 1000
 
 
 class UsageError(Exception):
@@ -62,6 +64,8 @@ def _seeds(value, option):
         or len(set(seeds)) != len(seeds)
     ):
         raise invalid(option, "distinct integers in [0, 2**32), comma-separated", value)
+    if len(seeds) > MAX_SEEDS:
+        raise invalid(option, f"at most {MAX_SEEDS} seeds", f"{len(seeds)} seeds")
     return seeds
 
 
@@ -93,6 +97,8 @@ def check(args):
         raise invalid("--imbalance-ratio", "a float >= 1", ratio)
     if not 0 <= args.data_seed < 2**32:
         raise invalid("--data-seed", "an integer in [0, 2**32)", args.data_seed)
+    if args.num_classes is not None and args.num_classes < 2:
+        raise invalid("--num-classes", "an integer >= 2", args.num_classes)
     args.shot_thresholds = _thresholds(args.shot_thresholds)
     if args.output is None:
         args.output = DEFAULT_OUTPUT[args.command]
@@ -112,8 +118,8 @@ def check(args):
             f"Unknown model {args.model!r}. Expected one of {list(_catalog.MODELS)}."
         )
     if args.repeats is not None:
-        if args.repeats < 1:
-            raise invalid("--repeats", "a positive integer", args.repeats)
+        if not 1 <= args.repeats <= MAX_SEEDS:
+            raise invalid("--repeats", f"an integer in [1, {MAX_SEEDS}]", args.repeats)
         args.seeds = list(range(args.repeats))
     else:
         args.seeds = _seeds(args.seeds, "--seeds")
@@ -171,11 +177,34 @@ def _data_options(parser, command):
         help="seed of the dataset's random choices and the validation split (0)",
     )
     parser.add_argument(
-        "--output",
+        "--num-classes",
+        type=int,
         default=None,
-        metavar="DIR",
-        help=f"folder for the files written (default: {DEFAULT_OUTPUT[command]})",
+        metavar="C",
+        help=(
+            "the number of classes, when some of the ids 0..C-1 have no "
+            "training sample; every label must be below C (default: the "
+            "largest training label + 1; a label set in which more than half "
+            "of those ids are empty, or a test label without training "
+            "samples, is refused unless C is given)"
+        ),
     )
+    output_help = f"folder for the files written (default: {DEFAULT_OUTPUT[command]})"
+    if command == "compare":
+        output_help += (
+            ". The files of a previous compare there (results.json, "
+            "results.csv, report.md, per_class_recall.png, "
+            "confusion_matrix_<strategy>.png, best_model) are "
+            "replaced as a set, only once the new ones are complete: they "
+            "are written into a .tmp-keras-imbalance-* folder inside DIR "
+            "first, then the old ones are removed (results.json first) and "
+            "the new ones moved in (results.json last). A results.json "
+            "always sits beside the files of its own run; a killed run leaves "
+            "the old files, or no results.json, and a .tmp-keras-imbalance-* "
+            "folder that the next compare into DIR removes. Other files in "
+            "DIR are never touched"
+        )
+    parser.add_argument("--output", default=None, metavar="DIR", help=output_help)
     parser.add_argument(
         "--shot-thresholds",
         default="auto",

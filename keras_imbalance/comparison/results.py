@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 
+from keras_imbalance._files import write_text_atomic
 from keras_imbalance.evaluation import ImbalanceReport
 
 __all__ = ["SUMMARY_METRICS", "Comparison", "Run", "chance_warnings"]
@@ -373,7 +374,11 @@ class Comparison:
         return cls([Run.from_dict(r) for r in config["runs"]], config["setup"])
 
     def to_json(self, path=None):
-        """The comparison as JSON text; written to `path` when given."""
+        """The comparison as JSON text; written to `path` when given.
+
+        The file is replaced atomically: a crash or a full disk (`OSError`)
+        leaves the previous file, never a partial or empty one.
+        """
         text = json.dumps(json_plain(self.to_dict()), indent=2, allow_nan=False)
         if path is not None:
             _write_text(path, text + "\n")
@@ -391,7 +396,8 @@ class Comparison:
         return cls.from_dict(json.loads(text))
 
     def to_csv(self, path=None):
-        """One row per run and split (per-seed values); text, written to `path`."""
+        """One row per run and split (per-seed values); text, written to `path`
+        (atomically, like `to_json`)."""
         fields = ["strategy", "seed", "split", *SUMMARY_METRICS]
         fields += ["tuned_params", "tuned_on", "train_seconds", "warnings"]
         buffer = io.StringIO()
@@ -441,13 +447,6 @@ class Comparison:
 
 
 def _write_text(path, text):
-    """Write atomically: a crash leaves the old file or the new one."""
-    path = os.fspath(path)
-    temporary = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(temporary, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    """Write atomically: a crash or a full disk leaves the old file or the new
+    one (`OSError` on failure, with no temporary or empty file left)."""
+    write_text_atomic(path, text)

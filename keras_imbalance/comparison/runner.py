@@ -9,6 +9,7 @@ import numpy as np
 
 from keras_imbalance import datasets, evaluation, protocols
 from keras_imbalance import strategies as recipes_registry
+from keras_imbalance._dataset_checks import checked_arrays
 from keras_imbalance._validation import check_float, check_positive_int, invalid
 from keras_imbalance.comparison.results import Comparison, Run, chance_warnings
 from keras_imbalance.strategies import model_factory
@@ -89,10 +90,14 @@ def _seeds(seeds):
     return [int(s) for s in seeds]
 
 
-def _load(data, *, imbalance_ratio, data_seed, data_dir):
+def _load(data, *, imbalance_ratio, data_seed, data_dir, num_classes):
     if isinstance(data, (str, os.PathLike)):
         return datasets.load_dataset(
-            data, imbalance_ratio=imbalance_ratio, seed=data_seed, data_dir=data_dir
+            data,
+            imbalance_ratio=imbalance_ratio,
+            seed=data_seed,
+            data_dir=data_dir,
+            num_classes=num_classes,
         )
     if isinstance(data, dict) and "train" in data:
         return data
@@ -104,15 +109,15 @@ def _load(data, *, imbalance_ratio, data_seed, data_dir):
             "a dataset name, an .npz path or ((x_train, y_train), (x_test, y_test))",
             type(data).__name__,
         ) from None
-    y = np.asarray(y).astype("int64")
-    y_test = np.asarray(y_test).astype("int64")
-    num_classes = int(max(y.max(), y_test.max())) + 1
+    (x, y), (x_test, y_test), num_classes = checked_arrays(
+        (x, y), (x_test, y_test), num_classes
+    )
     names = [str(c) for c in range(num_classes)]
     counts = np.bincount(y, minlength=num_classes)
     return {
         "name": "arrays",
-        "train": (np.asarray(x), y),
-        "test": (np.asarray(x_test), y_test),
+        "train": (x, y),
+        "test": (x_test, y_test),
         "class_names": names,
         "num_classes": num_classes,
         "imbalance_ratio": float(counts.max() / counts[counts > 0].min()),
@@ -173,6 +178,7 @@ def compare(
     imbalance_ratio=None,
     data_seed=0,
     data_dir=None,
+    num_classes=None,
     class_names=None,
     shot_thresholds="auto",
     keep_models=False,
@@ -197,6 +203,10 @@ def compare(
         data: `"digits-lt"`, `"fashion-mnist-lt"`, the path of an `.npz`
             (see `datasets.load_dataset`), or arrays
             `((x_train, y_train), (x_test, y_test))` with integer labels.
+            Arrays and `.npz` files are checked first (finite inputs of one
+            per-sample shape, non-negative class ids, no mostly empty class
+            set, no test label without training samples; see
+            `datasets.load_dataset`).
         model: A name of `strategies.MODELS`, or `model_fn(input_shape,
             num_classes)` returning a logits model (taking `head=` if
             `head` is set). Defaults to `"small_cnn"`.
@@ -214,6 +224,9 @@ def compare(
         data_seed: Seed of the dataset's random choices and of the
             validation split. Defaults to `0`.
         data_dir: Folder of the Fashion-MNIST files. Defaults to `None`.
+        num_classes: The number of classes, for class sets with empty
+            classes (every label must be below it). Defaults to `None`: the
+            largest training label + 1.
         class_names: One name per class, for arrays. Defaults to `None`.
         shot_thresholds: `"auto"` (`evaluation.auto_shot_thresholds` of the
             training counts) or `(many, few)`. Defaults to `"auto"`.
@@ -243,11 +256,18 @@ def compare(
     model_fn = model_factory(model) if isinstance(model, str) else model
     if not callable(model_fn):
         raise invalid("model", "a name of strategies.MODELS or a callable", model)
+    if (
+        isinstance(data_seed, bool)
+        or not isinstance(data_seed, (numbers.Integral, np.integer))
+        or not 0 <= data_seed < 2**32
+    ):
+        raise invalid("data_seed", "an integer in [0, 2**32)", data_seed)
     loaded = _load(
         data,
         imbalance_ratio=imbalance_ratio,
         data_seed=data_seed,
         data_dir=data_dir,
+        num_classes=num_classes,
     )
     num_classes = loaded["num_classes"]
     names_of_classes = list(class_names or loaded["class_names"])
