@@ -3,9 +3,9 @@
 A pipeline element is `(x, y)` or `(x, y, sample_weight)`, where `x` is a
 tensor or a dict of tensors (multi-input) and `y` holds integer class ids or
 one-hot (soft) rows. Randomness is stateless: each element (or internal
-batch) is zipped with a key from `tf.data.Dataset.random`, which is a pure
-function of `seed` and of the epoch, so the same seed gives the same first
-epoch and every epoch draws afresh.
+batch) is zipped with a `[2]` key folded from `seed`, the epoch number and its
+position (see `keras_imbalance.data._random`), so the same seed gives the same
+epochs whatever TensorFlow's global seed is, and every epoch draws afresh.
 """
 
 import numbers
@@ -15,6 +15,10 @@ import numpy as np
 import tensorflow as tf
 
 from keras_imbalance._validation import invalid
+from keras_imbalance.data._random import fold, keyed_elements
+
+# Salt of the element keys (see `_random.base_key`).
+_KEY_SALT = 10
 
 
 def check_dataset(name, dataset, function):
@@ -47,18 +51,18 @@ def check_seed(seed):
 
 
 def with_keys(dataset, seed):
-    """Zip `dataset` with one int64 random key per element.
+    """Zip `dataset` with one `[2]` int64 random key per element.
 
     The keys differ between epochs (each new iterator) but are fixed by
-    `seed`; `seed=None` gives non-reproducible keys.
+    `seed` alone (not by `tf.random.set_seed`); `seed=None` gives
+    non-reproducible keys.
     """
-    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-    return tf.data.Dataset.zip(dataset, keys)
+    return keyed_elements(dataset, seed, _KEY_SALT)
 
 
 def stateless_seed(key, salt):
     """A `[2]` seed for `tf.random.stateless_*` from a key and a draw number."""
-    return tf.stack([key, tf.constant(salt, dtype=tf.int64)])
+    return fold(key, salt)
 
 
 def leading_dims_agree(spec):

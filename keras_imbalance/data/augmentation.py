@@ -47,7 +47,9 @@ def default_image_augmenter(rotation=0.1, zoom=0.1, flip="horizontal", seed=None
         flip: `"horizontal"`, `"vertical"`, `"horizontal_and_vertical"` or
             `None` (no flip). Defaults to `"horizontal"`.
         seed: Integer seed of the layers' random generators (each layer gets
-            its own, derived from it). Defaults to `None`.
+            its own, derived from it), for use on its own. Inside
+            `augment_minority` the pipeline's `seed` sets the generators
+            instead. Defaults to `None`.
 
     Returns:
         A `keras.Sequential` named `"default_image_augmenter"`.
@@ -123,11 +125,25 @@ def augment_minority(
     batch of one-hot rows (so a batched dataset of static batch size 1 or
     `C`, from `drop_remainder=True`, is read as unbatched: batch it after).
 
-    Randomness: which samples are augmented is drawn statelessly from `seed`
-    and the epoch, so the same seed gives the same choices on every run and
-    new choices every epoch. The augmentation itself comes from the
-    augmenter's own generators (Keras random layers keep their state in a
-    variable, seeded by their `seed`), which is why the pipeline maps
+    Randomness depends on `seed` alone, not on TensorFlow's global seed
+    (`tf.random.set_seed`) nor on how often the augmenter ran before: which
+    samples are augmented is drawn statelessly from `seed`, the epoch and
+    the block (or batch), and before each block the seed-generator state of
+    every Keras random layer in `augmenter` (a `keras.random.SeedGenerator`,
+    as in `RandomFlip`, `RandomRotation`, `RandomZoom`, found in
+    `augmenter.variables`) is set from the same key, so the augmented values
+    are fixed by `seed` too and the layers' own `seed` arguments play no
+    part. The same `seed` thus gives the same output on every run and new
+    choices and transformations every epoch. What this cannot reach stays
+    the augmenter's own: a plain function drawing with `tf.random.uniform`
+    (which follows the global seed; use `tf.random.stateless_*` ops), or a
+    Keras layer drawing from the global Keras generator (no `SeedGenerator`
+    of its own, as with a `seed=None` random op inside a custom layer); and,
+    under a Keras backend other than TensorFlow, the layers' values, which
+    then come from TensorFlow generators the layers create on first use in
+    `tf.data` and do not list in `variables` (these follow the layers' own
+    `seed` and how often they ran, still not the global seed). The layers'
+    states are rewritten as the pipeline runs, which is why it maps
     sequentially: add `.prefetch(tf.data.AUTOTUNE)` after it.
 
     Args:
@@ -145,7 +161,8 @@ def augment_minority(
             `1.0`.
         max_probability: Probability for a class of zero count, in `[0, 1]`.
             Defaults to `1.0`.
-        seed: Integer seed of the augmentation choices. Defaults to `None`
+        seed: Integer seed of the augmentation choices and of the Keras
+            random layers in `augmenter` (see above). Defaults to `None`
             (not reproducible).
 
     Returns:
@@ -179,6 +196,7 @@ def augment_minority(
     num_classes = counts.size
     probabilities = _augment_probabilities(counts, power, max_probability)
     batched, sparse = _label_layout(spec, num_classes)
+    seed_states = _seed_states(augmenter)
 
     def augment_batch(element, key):
         x = element[0]
@@ -186,11 +204,18 @@ def augment_minority(
         p = tf.gather(tf.constant(probabilities, tf.float32), ids)
         u = tf.random.stateless_uniform(tf.shape(ids), seed=stateless_seed(key, 0))
         chosen = tf.where(u < p)[:, 0]
-        x = tf.cond(
-            tf.size(chosen) > 0,
-            lambda: _augment_rows(x, chosen, augmenter),
-            lambda: x,
-        )
+        # The layers draw from these states: setting them from the key makes
+        # the augmentation a function of `seed`, the epoch and the block.
+        reseed = [
+            state.assign(tf.cast(stateless_seed(key, 1 + i), state.dtype))
+            for i, state in enumerate(seed_states)
+        ]
+        with tf.control_dependencies(reseed):
+            x = tf.cond(
+                tf.size(chosen) > 0,
+                lambda: _augment_rows(x, chosen, augmenter),
+                lambda: x,
+            )
         return (x, *element[1:])
 
     if batched:
@@ -209,6 +234,20 @@ def _augment_probabilities(counts, power, max_probability):
     """p_c = max_probability * (1 - n_c / n_max) ** power (`0 ** 0 = 1`)."""
     rarity = 1.0 - counts / counts.max()
     return max_probability * np.power(np.clip(rarity, 0.0, 1.0), power)
+
+
+def _seed_states(augmenter):
+    """The `SeedGenerator` state variables of the Keras layers in `augmenter`."""
+    functions = augmenter.values() if isinstance(augmenter, dict) else [augmenter]
+    states, seen = [], set()
+    for function in functions:
+        if not isinstance(function, keras.layers.Layer):
+            continue
+        for variable in function.variables:
+            if variable.name == "seed_generator_state" and id(variable) not in seen:
+                seen.add(id(variable))
+                states.append(variable)
+    return states
 
 
 def _check_augmenter(augmenter, x_spec):

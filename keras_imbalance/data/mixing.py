@@ -4,7 +4,10 @@ Each function maps a batched dataset of `(x, y)` or `(x, y, sample_weight)`
 to one of mixed samples. Every sample `i` of a batch draws its own mixing
 factor `lam_i ~ Beta(alpha, alpha)` and is paired with the sample `j = perm(i)`
 of a random permutation of the batch, so the output keeps the batch size and
-order of the anchors `i`.
+order of the anchors `i`. The draws of a batch (factors, partners, boxes)
+are stateless random ops keyed by `seed`, the epoch and the batch's
+position, so the same seed gives the same batches whatever TensorFlow's
+global seed (`tf.random.set_seed`), and every epoch draws afresh.
 
 Why not Keras' `MixUp` and `CutMix` layers: they also draw one factor per
 sample, but they handle images `(B, H, W, C)` only (not feature vectors

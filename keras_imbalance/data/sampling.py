@@ -5,15 +5,16 @@
   draws afresh. Nothing is copied per over-sampled sample: memory is one
   copy of the data plus a few batches, whatever the over-sampling factor.
 * `rebalance`: the same target distributions for a stream without random
-  access (a `tf.data.Dataset` of `(x, y)` elements of unknown length).
+  access (a `tf.data.Dataset` of `(x, y)` elements of unknown length), in
+  one pass over the stream per epoch (defined in `_stream`).
 * `bilateral_dataset`: the paired instance- and reverse-sampled batches of
   the bilateral-branch network (BBN).
 * `sampling_weights`: the per-class target distribution of each mode.
 * `ProgressiveSampling`: the callback that moves `sampling="progressive"`
   from instance to balanced sampling over the epochs of `fit`.
 
-Randomness is stateless: each batch (or, for `rebalance`, each epoch's class
-sequence) is a pure function of `seed`, the epoch number and its position,
+Randomness is stateless: each batch (or, for `rebalance`, each epoch's
+draws) is a pure function of `seed`, the epoch number and its position,
 so the same seed gives the same batches, independently of TensorFlow's global
 seed, and every epoch differs from the last. The epoch number is a counter
 that each new pass over the dataset advances (the `ProgressiveSampling`
@@ -21,22 +22,26 @@ callback sets it to the epoch of `fit` instead).
 """
 
 import math
-import numbers
-import secrets
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_imbalance._validation import (
-    check_class_counts,
-    check_class_weight,
-    check_optional_int,
-    check_positive_int,
-    invalid,
-)
+from keras_imbalance._validation import check_positive_int
 from keras_imbalance.class_weights import _integer_labels, _looks_dense
-from keras_imbalance.class_weights import class_counts as count_classes
+from keras_imbalance.data._random import base_key
+from keras_imbalance.data._stream import rebalance
+from keras_imbalance.data._targets import (
+    STATE_ATTRIBUTE,
+    SamplingState,
+    check_num_classes,
+    check_sampling,
+    check_seed,
+    draw_classes,
+    plain,
+    progressive_weights,
+    sampling_weights,
+)
 
 __all__ = [
     "ProgressiveSampling",
@@ -46,256 +51,10 @@ __all__ = [
     "sampling_weights",
 ]
 
-SAMPLING_MODES = ("balanced", "instance", "progressive", "reversed", "sqrt")
-_SAMPLING_WORDS = (
-    f"one of {sorted(SAMPLING_MODES)}, a dict {{class: weight}} or a 1-D "
-    "sequence of non-negative weights, one per class"
-)
-# Attribute of a returned dataset that holds its sampling state.
-_STATE_ATTRIBUTE = "_keras_imbalance_sampling_state"
-
-
-# ---------------------------------------------------------------------------
-# Target distributions.
-
-
-def sampling_weights(class_counts, sampling, epoch=None, total_epochs=None):
-    """The per-class target distribution of a sampling mode.
-
-    With `n_c` the number of samples of class `c`:
-
-    * `"instance"`: `p_c ∝ n_c`, the data's own distribution (every sample
-      equally likely).
-    * `"balanced"`: uniform over the classes that have samples
-      (class-balanced sampling).
-    * `"sqrt"`: `p_c ∝ sqrt(n_c)` (square-root sampling).
-    * `"reversed"`: `p_c ∝ 1 / n_c`, the reversed sampler of BBN's
-      re-balancing branch (Zhou et al. 2020).
-    * `"progressive"`: `p_c(t) = (1 - t/T) p_c^instance + (t/T)
-      p_c^balanced` at the 0-based epoch `t` of `T = total_epochs`
-      (progressively-balanced sampling, Kang et al. 2020); `t` is clipped
-      to `T`, so the distribution stays balanced after `T` epochs.
-    * a dict `{class: weight}` or a sequence of non-negative weights, one per
-      class: normalised to sum to 1. A dict may leave classes out; they get
-      weight 1.0 (as in `compute_class_weights(..., as_dict=True)` and
-      `fit(class_weight=...)`).
-
-    Classes without samples always get probability 0; a weight given
-    explicitly to such a class is an error.
-
-    References:
-        Kang, Xie, Rohrbach, Yan, Gordo, Feng, Kalantidis. "Decoupling
-        Representation and Classifier for Long-Tailed Recognition". ICLR
-        2020. https://arxiv.org/abs/1910.09217
-
-        Zhou, Cui, Wei, Chen. "BBN: Bilateral-Branch Network with Cumulative
-        Learning for Long-Tailed Visual Recognition". CVPR 2020.
-        https://arxiv.org/abs/1912.02413
-
-    Args:
-        class_counts: One non-negative count per class (see
-            `keras_imbalance.class_counts`).
-        sampling: A mode name, a dict or a sequence of weights (see above).
-        epoch: The 0-based epoch `t`, for `"progressive"` only. Defaults to
-            `None` (epoch 0).
-        total_epochs: `T`, for `"progressive"` only (required there).
-            Defaults to `None`.
-
-    Returns:
-        A float64 NumPy array of `C` probabilities that sum to 1.
-
-    Example:
-
-    >>> sampling_weights([80, 20], "balanced").tolist()
-    [0.5, 0.5]
-    >>> sampling_weights([80, 20], "reversed").tolist()
-    [0.2, 0.8]
-    >>> sampling_weights([80, 20], "progressive", epoch=1, total_epochs=2).tolist()
-    [0.65, 0.35]
-    >>> sampling_weights([80, 20, 0], {0: 1, 1: 3}).tolist()
-    [0.25, 0.75, 0.0]
-    """
-    counts = check_class_counts("class_counts", class_counts)
-    present = counts > 0
-    if isinstance(sampling, str):
-        if sampling not in SAMPLING_MODES:
-            raise invalid("sampling", _SAMPLING_WORDS, sampling)
-        if sampling == "progressive":
-            return _progressive(counts, epoch, total_epochs)
-        if epoch is not None or total_epochs is not None:
-            raise ValueError(
-                "`epoch` and `total_epochs` apply to sampling='progressive' "
-                f"only. Received: sampling={sampling!r}, epoch={epoch!r}, "
-                f"total_epochs={total_epochs!r}"
-            )
-        if sampling == "instance":
-            raw = counts
-        elif sampling == "balanced":
-            raw = present.astype("float64")
-        elif sampling == "sqrt":
-            raw = np.sqrt(counts)
-        else:
-            raw = np.divide(1.0, counts, out=np.zeros_like(counts), where=present)
-        return raw / raw.sum()
-    return _custom_weights(counts, sampling)
-
-
-def _progressive(counts, epoch, total_epochs):
-    total_epochs = check_optional_int("total_epochs", total_epochs, low=1)
-    if total_epochs is None:
-        raise invalid(
-            "total_epochs",
-            "a positive integer (sampling='progressive' needs the number of "
-            "epochs over which it moves to balanced sampling)",
-            total_epochs,
-        )
-    epoch = check_optional_int("epoch", epoch, low=0) or 0
-    t = min(epoch / total_epochs, 1.0)
-    instance = counts / counts.sum()
-    present = (counts > 0).astype("float64")
-    return (1.0 - t) * instance + t * present / present.sum()
-
-
-def _custom_weights(counts, sampling):
-    if isinstance(sampling, (bool, numbers.Number)) or sampling is None:
-        raise invalid("sampling", _SAMPLING_WORDS, sampling)
-    try:
-        weights = np.asarray(
-            check_class_weight("sampling", sampling, num_classes=counts.size)
-        )
-    except ValueError as error:
-        # Say what a sampling argument may be, not only what a weight may be.
-        if isinstance(sampling, dict) and "dict keys" in str(error):
-            raise
-        raise invalid("sampling", _SAMPLING_WORDS, _plain(sampling)) from None
-    if weights.size != counts.size:
-        raise ValueError(
-            "`sampling` must give one weight per class: the labels have "
-            f"{counts.size} classes, but {weights.size} weights were given."
-        )
-    explicit = (
-        np.isin(np.arange(counts.size), [int(k) for k in sampling])
-        if isinstance(sampling, dict)
-        else np.ones(counts.size, dtype=bool)
-    )
-    empty = np.flatnonzero((counts == 0) & (weights > 0) & explicit)
-    if empty.size:
-        c = int(empty[0])
-        raise ValueError(
-            f"Class {c} has no samples, so it cannot be drawn, but `sampling` "
-            f"gives it the weight {weights[c]:g}. Give it weight 0."
-        )
-    weights = np.where(counts > 0, weights, 0.0)
-    if not np.any(weights > 0):
-        raise ValueError(
-            "`sampling` gives weight 0 to every class that has samples: "
-            "nothing could be drawn. Received: "
-            f"sampling={_plain(sampling)!r}, class_counts={counts.tolist()}"
-        )
-    return weights / weights.sum()
-
-
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
-
-
-def _check_sampling(sampling):
-    """Validate the form of `sampling` before any data is read."""
-    if isinstance(sampling, str):
-        if sampling not in SAMPLING_MODES:
-            raise invalid("sampling", _SAMPLING_WORDS, sampling)
-    elif isinstance(sampling, (bool, numbers.Number)) or sampling is None:
-        raise invalid("sampling", _SAMPLING_WORDS, sampling)
-    return sampling
-
-
-# ---------------------------------------------------------------------------
-# Argument checks.
-
-
-def _check_seed(seed):
-    """An int64 seed; `None` draws a fresh one (non-reproducible)."""
-    if seed is None:
-        return secrets.randbits(62)
-    seed = check_optional_int("seed", seed, low=0)
-    if seed >= 2**63:
-        raise invalid("seed", "None or an integer in [0, 2**63)", seed)
-    return seed
-
-
-def _base_key(seed, salt):
-    """A `[2]` stateless key for one random stream (`salt`) of a pipeline."""
-    mixed = np.random.SeedSequence([seed, salt]).generate_state(1, np.uint64)[0]
-    return tf.constant([int(mixed) >> 1, 0], dtype=tf.int64)
-
 
 def _batch_key(base, epoch, step, steps):
     """The key of batch `step` of `epoch`: distinct for every batch."""
     return tf.stack([base[0], base[1] + epoch * steps + step])
-
-
-def _fold(key, *data):
-    for value in data:
-        key = tf.random.experimental.stateless_fold_in(key, tf.cast(value, tf.int64))
-    return key
-
-
-# ---------------------------------------------------------------------------
-# Shared state: the epoch counter and the current class distribution.
-
-
-class _SamplingState:
-    """Variables a sampling pipeline reads as it runs.
-
-    `epoch` is the number of the next pass over the dataset: each new
-    iterator reads it once, when it produces its first element, and
-    advances it. `probabilities` holds the class distribution that the
-    draws read; `ProgressiveSampling` rewrites both at the start of each
-    epoch of `fit`. The variables live on the CPU, where `tf.data` runs.
-    """
-
-    def __init__(self, counts, sampling):
-        self.counts = np.asarray(counts, dtype="int64")
-        self.sampling = sampling
-        if sampling == "progressive":
-            initial = _progressive(self.counts, 0, 1)
-        else:
-            initial = sampling_weights(self.counts, sampling)
-        with tf.device("/cpu:0"):
-            self.epoch = tf.Variable(
-                0, dtype=tf.int64, trainable=False, name="sampling_epoch"
-            )
-            self.probabilities = tf.Variable(
-                initial,
-                dtype=tf.float64,
-                trainable=False,
-                name="sampling_probabilities",
-            )
-
-    def next_epoch(self, _=None):
-        """Read the epoch number of a new pass and advance the counter."""
-        return self.epoch.assign_add(1, read_value=True) - 1
-
-    def set_epoch(self, epoch, total_epochs):
-        self.epoch.assign(epoch)
-        self.probabilities.assign(_progressive(self.counts, epoch, total_epochs))
-
-    def epochs(self):
-        """A one-element dataset: the epoch number of each new pass."""
-        return tf.data.Dataset.from_tensors(tf.constant(0, tf.int64)).map(
-            self.next_epoch
-        )
-
-
-def _draw_classes(probabilities, last_present, u):
-    """Class ids drawn from `probabilities`, one per uniform in `u`."""
-    cdf = tf.cumsum(probabilities)
-    classes = tf.searchsorted(cdf, u * cdf[-1], side="right")
-    # u * cdf[-1] < cdf[-1] up to rounding; an index past the end goes back
-    # to the last class that can be drawn.
-    return tf.minimum(classes, last_present)
 
 
 # ---------------------------------------------------------------------------
@@ -311,6 +70,10 @@ class _IndexedData:
     """
 
     def __init__(self, x, y, num_classes):
+        if isinstance(x, list):
+            # `tf.data` reads a list as one tensor to stack; a tuple of
+            # inputs is what a multi-input model takes.
+            x = tuple(x)
         leaves = tf.nest.flatten(x)
         if not leaves:
             raise ValueError("`x` has no arrays: pass an array or a dict of arrays.")
@@ -355,7 +118,7 @@ class _IndexedData:
     def draw_indices(self, probabilities, key, batch_size):
         """A batch of sample indices: a class, then a sample of it."""
         u = tf.random.stateless_uniform([2, batch_size], seed=key, dtype=tf.float64)
-        classes = _draw_classes(probabilities, self.last_present(), u[0])
+        classes = draw_classes(probabilities, self.last_present(), u[0])
         start, count, last = tf.unstack(tf.gather(self.table, classes), axis=1)
         # u < 1, so floor(u * count) < count but for rounding: clip.
         position = start + tf.minimum(tf.floor(u[1] * count), last)
@@ -412,11 +175,6 @@ def _sample_labels(y, num_classes):
     return labels, width
 
 
-def _check_num_classes(num_classes):
-    num_classes = check_optional_int("num_classes", num_classes, low=1)
-    return num_classes
-
-
 def balanced_dataset(
     x,
     y,
@@ -463,8 +221,9 @@ def balanced_dataset(
         https://arxiv.org/abs/1912.02413 (reversed sampling).
 
     Args:
-        x: An array `(N, ...)`, or a dict (or list) of arrays with `N` rows
-            each, for a multi-input model.
+        x: An array `(N, ...)`, or a dict, tuple or list of arrays with `N`
+            rows each, for a multi-input model (batches hold a list as a
+            tuple: `tf.data` has no lists).
         y: Integer class ids `(N,)` or `(N, 1)`, or one-hot rows `(N, C)`.
             Batches hold `y` in the form given.
         batch_size: Samples per batch (>= 1).
@@ -494,15 +253,15 @@ def balanced_dataset(
     ((4, 2), (4,))
     """
     batch_size = check_positive_int("batch_size", batch_size)
-    sampling = _check_sampling(sampling)
-    num_classes = _check_num_classes(num_classes)
+    sampling = check_sampling(sampling)
+    num_classes = check_num_classes(num_classes)
     if steps_per_epoch is not None:
         steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     data = _IndexedData(x, y, num_classes)
-    state = _SamplingState(data.counts, sampling)
+    state = SamplingState(data.counts, sampling)
     steps = steps_per_epoch or math.ceil(data.size / batch_size)
-    base = _base_key(seed, 0)
+    base = base_key(seed, 0)
 
     def draw(epoch, step):
         key = _batch_key(base, epoch, step, steps)
@@ -510,7 +269,7 @@ def balanced_dataset(
         return data.gather(indices)
 
     dataset = _batches(state, steps, draw)
-    setattr(dataset, _STATE_ATTRIBUTE, state)
+    setattr(dataset, STATE_ATTRIBUTE, state)
     return dataset
 
 
@@ -557,12 +316,12 @@ def bilateral_dataset(x, y, *, batch_size, seed=None):
     ((4, 3), (4, 3), (4,))
     """
     batch_size = check_positive_int("batch_size", batch_size)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     data = _IndexedData(x, y, None)
-    state = _SamplingState(data.counts, "instance")
+    state = SamplingState(data.counts, "instance")
     reversed_probabilities = tf.constant(sampling_weights(data.counts, "reversed"))
     steps = math.ceil(data.size / batch_size)
-    base_c, base_r = _base_key(seed, 1), _base_key(seed, 2)
+    base_c, base_r = base_key(seed, 1), base_key(seed, 2)
 
     def draw(epoch, step):
         x_c, y_c = data.gather(
@@ -580,205 +339,6 @@ def bilateral_dataset(x, y, *, batch_size, seed=None):
         return (x_c, x_r), (y_c, y_r)
 
     return _batches(state, steps, draw)
-
-
-# ---------------------------------------------------------------------------
-# Streams: rebalance.
-
-
-def _stream_label_reader(spec, num_classes):
-    """A function from an element's `y` to its int64 class id."""
-    shape, dtype = spec.shape, spec.dtype
-    if shape.rank == 0:
-        return lambda y: tf.cast(y, tf.int64)
-    if shape.rank == 1 and shape[0] == 1:
-        return lambda y: tf.cast(y[0], tf.int64)
-    if shape.rank == 1 and shape[0] == num_classes and num_classes > 1:
-        return lambda y: tf.argmax(y, output_type=tf.int64)
-    batched = (
-        " (it looks batched: call `.unbatch()`)"
-        if shape.rank and shape.rank >= 1
-        else ""
-    )
-    raise ValueError(
-        "`rebalance` takes an unbatched dataset of (x, y) elements whose label "
-        "is a class id (shape () or (1,)) or a one-hot row of width "
-        f"num_classes={num_classes}. Received labels of shape {shape} and dtype "
-        f"{dtype.name}{batched}."
-    )
-
-
-def rebalance(
-    dataset, *, num_classes, sampling="balanced", class_counts=None, seed=None
-):
-    """Re-sample a stream of `(x, y)` elements to a target class distribution.
-
-    For data without random access: any unbatched `tf.data.Dataset` of
-    `(x, y)` or `(x, y, sample_weight)` elements, of known or unknown length
-    (e.g. `tf.data.Dataset.from_generator`). Nothing is dropped for good,
-    unlike `tf.data.Dataset.rejection_resample`: every element stays
-    reachable in every epoch.
-
-    One epoch has as many elements as the stream, `N = sum(class_counts)`.
-    It is built in two steps:
-
-    1. the class of each of the `N` outputs is drawn independently from the
-       target distribution `p` (see `sampling_weights`), which fixes how many
-       elements `D_c` class `c` supplies this epoch;
-    2. class `c` supplies them from its own filtered view of the stream:
-       `D_c // n_c` full passes over its `n_c` elements, then a uniformly
-       random subset of `D_c % n_c` of them (selection sampling in one pass).
-       An over-sampled class thus repeats each element `floor` or `ceil` of
-       `D_c / n_c` times; an under-sampled one gives a fresh random subset
-       each epoch. Elements keep their stream order within a pass, and the
-       classes are interleaved in the drawn order.
-
-    Cost: class `c` reads the stream (through a filter) `ceil(D_c / n_c)`
-    times per epoch, stopping each pass once it has its elements: cheap for
-    in-memory or generated streams, but a stream that is slow to read
-    (files, decoding) should be `.cache()`d first; and data that fit in
-    memory are faster with `balanced_dataset`. `class_counts` must be the
-    stream's true counts: a stream that yields fewer elements of a class
-    makes the epoch run short, which `tf.data` reports as an error.
-
-    `sampling="progressive"` works as in `balanced_dataset`, with the
-    `ProgressiveSampling` callback built from the returned dataset.
-
-    References: Kang et al. 2020 (class-balanced, square-root and
-    progressively-balanced sampling, https://arxiv.org/abs/1910.09217);
-    Zhou et al. 2020 (BBN's reversed sampling,
-    https://arxiv.org/abs/1912.02413).
-
-    Args:
-        dataset: An unbatched `tf.data.Dataset` of `(x, y)` or
-            `(x, y, sample_weight)`; `y` a class id (shape `()` or `(1,)`) or
-            a one-hot row `(num_classes,)`.
-        num_classes: Number of classes.
-        sampling: Target distribution, as in `balanced_dataset`. Defaults to
-            `"balanced"`.
-        class_counts: The stream's count of each class. Defaults to `None`:
-            counted in one pass with `keras_imbalance.class_counts`.
-        seed: Integer seed. Defaults to `None` (not reproducible).
-
-    Returns:
-        An unbatched `tf.data.Dataset` with the input's element structure and
-        a known cardinality of `N` elements per epoch; batch it with
-        `.batch(...)`.
-
-    Example:
-
-    >>> ds = tf.data.Dataset.from_tensor_slices(
-    ...     (np.arange(10.0), np.array([0] * 8 + [1] * 2)))
-    >>> out = rebalance(ds, num_classes=2, seed=0)
-    >>> int(out.cardinality()), len(list(out))
-    (10, 10)
-    """
-    if not isinstance(dataset, tf.data.Dataset):
-        raise TypeError(
-            "`rebalance` takes a `tf.data.Dataset` of (x, y) elements. "
-            f"Received: dataset of type {type(dataset).__name__}"
-        )
-    num_classes = _check_num_classes(num_classes)
-    if num_classes is None:
-        raise invalid("num_classes", "a positive integer", num_classes)
-    sampling = _check_sampling(sampling)
-    seed = _check_seed(seed)
-    spec = dataset.element_spec
-    if not isinstance(spec, tuple) or len(spec) not in (2, 3):
-        raise ValueError(
-            "`rebalance` needs a dataset of (x, y) or (x, y, sample_weight) "
-            f"tuples. Received: element_spec={spec}"
-        )
-    if not isinstance(spec[1], tf.TensorSpec):
-        raise ValueError(
-            "`rebalance` needs the label `y` as one tensor. Received: "
-            f"element_spec[1]={spec[1]}"
-        )
-    label_of = _stream_label_reader(spec[1], num_classes)
-    if class_counts is None:
-        counts = count_classes(dataset, num_classes)
-    else:
-        counts = check_class_counts("class_counts", class_counts)
-        if counts.size != num_classes:
-            raise ValueError(
-                f"`class_counts` has {counts.size} entries but "
-                f"num_classes={num_classes}: give one count per class."
-            )
-        if np.any(counts != np.round(counts)):
-            raise invalid(
-                "class_counts", "integer counts, one per class", counts.tolist()
-            )
-    counts = counts.astype("int64")
-    state = _SamplingState(counts, sampling)
-    total = int(counts.sum())
-    present = np.flatnonzero(counts)
-    stream_of_class = np.full(num_classes, -1, dtype="int64")
-    stream_of_class[present] = np.arange(present.size)
-    stream_of_class = tf.constant(stream_of_class)
-    last_present = int(present[-1])
-    base = _base_key(seed, 3)
-    message = (
-        f"`rebalance`: a label is outside [0, {num_classes - 1}] "
-        f"(num_classes={num_classes})."
-    )
-
-    def is_class(c):
-        def predicate(*element):
-            label = label_of(element[1])
-            checks = [
-                tf.debugging.assert_non_negative(label, message=message),
-                tf.debugging.assert_less(
-                    label, tf.constant(num_classes, tf.int64), message
-                ),
-            ]
-            with tf.control_dependencies(checks):
-                return tf.equal(label, c)
-
-        return predicate
-
-    def class_elements(c, n_c):
-        # `take` stops reading the stream once the class's last element is in.
-        return dataset.filter(is_class(c)).take(n_c)
-
-    def class_stream(c, drawn, key):
-        """`drawn` elements of class `c`: full passes, then a random subset."""
-        n_c = int(counts[c])
-        full, rest = drawn // n_c, drawn % n_c
-        chosen = tf.random.experimental.stateless_shuffle(
-            tf.range(n_c, dtype=tf.int64), seed=_fold(key, c)
-        )[:rest]
-        mask = tf.scatter_nd(
-            chosen[:, None], tf.ones_like(chosen, dtype=tf.bool), [n_c]
-        )
-        # Positions past the last chosen one need not be read.
-        length = tf.maximum(tf.reduce_max(chosen) + 1, 0)
-        subset = (
-            class_elements(c, n_c)
-            .take(length)
-            .enumerate()
-            .filter(lambda position, element: mask[position])
-            .map(lambda position, element: element)
-        )
-        return class_elements(c, n_c).repeat(full).concatenate(subset)
-
-    def epoch_stream(epoch):
-        key = _fold(base, epoch)
-        u = tf.random.stateless_uniform([total], seed=key, dtype=tf.float64)
-        classes = _draw_classes(state.probabilities, last_present, u)
-        drawn = tf.math.bincount(
-            tf.cast(classes, tf.int32), minlength=num_classes, dtype=tf.int64
-        )
-        streams = [class_stream(int(c), drawn[c], key) for c in present]
-        choices = tf.data.Dataset.from_tensor_slices(
-            tf.gather(stream_of_class, classes)
-        )
-        return tf.data.Dataset.choose_from_datasets(streams, choices)
-
-    out = state.epochs().flat_map(epoch_stream)
-    out = out.apply(tf.data.experimental.assert_cardinality(total))
-    out = out.prefetch(tf.data.AUTOTUNE)
-    setattr(out, _STATE_ATTRIBUTE, state)
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -824,7 +384,7 @@ class ProgressiveSampling(keras.callbacks.Callback):
 
     def __init__(self, dataset, total_epochs):
         super().__init__()
-        state = getattr(dataset, _STATE_ATTRIBUTE, None)
+        state = getattr(dataset, STATE_ATTRIBUTE, None)
         if state is None:
             raise ValueError(
                 "`ProgressiveSampling` needs the dataset returned by "
@@ -836,14 +396,14 @@ class ProgressiveSampling(keras.callbacks.Callback):
             raise ValueError(
                 "`ProgressiveSampling` schedules a dataset built with "
                 "sampling='progressive'. Received a dataset built with "
-                f"sampling={_plain(state.sampling)!r}"
+                f"sampling={plain(state.sampling)!r}"
             )
         self.total_epochs = check_positive_int("total_epochs", total_epochs)
         self._state = state
 
     def probabilities_at(self, epoch):
         """The class distribution at a 0-based epoch."""
-        return _progressive(self._state.counts, epoch, self.total_epochs)
+        return progressive_weights(self._state.counts, epoch, self.total_epochs)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._state.set_epoch(epoch, self.total_epochs)

@@ -53,6 +53,7 @@ References:
   Recognition." ICLR 2020.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -69,6 +70,7 @@ from imblearn.over_sampling import (
 from imblearn.utils import check_sampling_strategy
 
 from keras_imbalance._validation import check_optional_int, invalid
+from keras_imbalance.data._random import EpochCounter, base_key, fold
 
 __all__ = ["feature_space_oversample", "resample_arrays", "smote_dataset"]
 
@@ -82,6 +84,8 @@ _SAMPLERS = {
     "smote_tomek": SMOTETomek,
     "smote_enn": SMOTEENN,
 }
+# Salt of the shuffling keys (see `_random.base_key`).
+_SHUFFLE_SALT = 5
 
 
 # ---------------------------------------------------------------------------
@@ -538,19 +542,32 @@ def _dataset(x, y, batch_size, seed):
     """Shuffled (seeded, reshuffled each epoch), batched `(x, y)` dataset.
 
     Shuffles indices and gathers whole batches, rather than shuffling
-    elements one by one, so an epoch costs one gather per batch.
+    elements one by one, so an epoch costs one gather per batch. The order of
+    epoch `e` is a stateless permutation keyed by `seed` and `e`, so it does
+    not depend on TensorFlow's global seed (`Dataset.shuffle(seed=...)`
+    would).
     """
     x = tf.nest.map_structure(tf.convert_to_tensor, x)
     y = tf.convert_to_tensor(y)
     n = int(y.shape[0])
+    base = base_key(seed, _SHUFFLE_SALT)
+    counter = EpochCounter()
+
+    def epoch_batches(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n, dtype=tf.int64), seed=fold(base, epoch)
+        )
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
     def gather(indices):
         take = lambda t: tf.gather(t, indices)  # noqa: E731
         return tf.nest.map_structure(take, x), take(y)
 
-    dataset = tf.data.Dataset.range(n)
-    dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = counter.epochs().flat_map(epoch_batches)
+    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.apply(
+        tf.data.experimental.assert_cardinality(math.ceil(n / batch_size))
+    )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -563,7 +580,9 @@ def smote_dataset(
     neighbours), then serves the resampled data as a finite dataset of
     `ceil(n_resampled / batch_size)` batches of `(x, y)`, reshuffled every
     epoch, so `model.fit` needs no `steps_per_epoch`. The same `seed` gives
-    the same synthetic samples and the same batches.
+    the same synthetic samples and the same sequence of epochs, whatever
+    TensorFlow's global seed (the shuffle is a stateless permutation of each
+    epoch, keyed by `seed` and the epoch number).
 
     Interpolating raw pixels makes blurry, ghosted images; for deep models
     SMOTE in a learned feature space usually works better (see
