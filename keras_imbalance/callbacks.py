@@ -297,12 +297,16 @@ class ImbalanceMonitor(keras.callbacks.Callback):
         return 2 if width == 1 else int(width)
 
     def on_train_begin(self, logs=None):
-        # Array labels are checked before the first epoch trains, not after.
+        # The labels are checked before the first epoch trains, not after it
+        # (a `tf.data` validation set costs one extra pass over its labels).
         data = self.validation_data
-        if not isinstance(data, (tuple, list)) or len(data) < 2:
+        if hasattr(data, "as_numpy_iterator"):
+            y = np.concatenate([np.asarray(batch[1]) for batch in data])
+        elif isinstance(data, (tuple, list)) and len(data) >= 2:
+            y = np.asarray(data[1])
+        else:
             return
         num_classes = self._num_classes()
-        y = np.asarray(data[1])
         if num_classes is not None and y.ndim >= 2 and y.shape[-1] == num_classes:
             return  # one-hot rows
         try:

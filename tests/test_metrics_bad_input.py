@@ -141,13 +141,30 @@ def test_monitor_refuses_bad_validation_labels_before_training(model):
         np.testing.assert_array_equal(before, keras.ops.convert_to_numpy(after))
 
 
-def test_monitor_names_the_epoch_for_bad_dataset_labels(model):
+def test_monitor_refuses_bad_dataset_labels_before_training(model):
     net, x, y = model
     net.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     bad = y.copy()
     bad[0] = -1
     data = tf.data.Dataset.from_tensor_slices((x, bad)).batch(8)
     with pytest.raises(
-        ValueError, match=r"ImbalanceMonitor, validation data at epoch 0: y_true holds"
+        ValueError,
+        match=r"ImbalanceMonitor: the labels of `validation_data` are not class "
+        r"ids of the model's 3 outputs",
     ):
         net.fit(x, y, epochs=1, verbose=0, callbacks=[ImbalanceMonitor(data)])
+
+
+def test_monitor_names_the_epoch_when_scoring_fails(model):
+    # Labels that change between passes (a generator) are caught when scored.
+    net, x, y = model
+    net.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    monitor = ImbalanceMonitor((x, y))
+    net.fit(x, y, epochs=1, verbose=0, callbacks=[monitor])
+    bad = y.copy()
+    bad[0] = -1
+    monitor.validation_data = (x, bad)
+    with pytest.raises(
+        ValueError, match=r"ImbalanceMonitor, validation data at epoch 3: y_true holds"
+    ):
+        monitor.on_epoch_end(3, logs={})
