@@ -140,7 +140,11 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         return predicted, y_pred
 
     def reset_state(self):
-        self.confusion.assign(ops.zeros_like(self.confusion))
+        # `ops.zeros` of the shape, not `zeros_like(variable)`: JAX cannot
+        # convert a Keras variable passed to `zeros_like`.
+        self.confusion.assign(
+            ops.zeros(self.confusion.shape, dtype=self.confusion.dtype)
+        )
 
     def result(self):
         # NaN in the confusion matrix marks a batch with invalid labels or
