@@ -205,7 +205,7 @@ def render(results, params, info, args, runtime, load_start, load_end):
         "baseline (the two steps of a round run back to back, so the pairing "
         "cancels slowdowns of the machine longer than a round); `95% CI` is "
         "a distribution-free confidence interval for it (order statistics). "
-        "Targets (from the issue): SE and ECA add under 10% step time (ratio "
+        "Bars: SE and ECA should add under 10% step time (ratio "
         "at most 1.10), CBAM under 25% (at most 1.25). Verdict: **yes** when "
         "the ratio meets the target; **no** when even the lower end of the "
         "interval is above it; *no, within noise* when the ratio is above "
@@ -238,8 +238,8 @@ def render(results, params, info, args, runtime, load_start, load_end):
         lines += [
             f"## {mode} (`jit_compile={flag}`)",
             "",
-            "| attention | ms/step | baseline ms/step | ratio | target "
-            "| within target? | 95% CI | rounds |",
+            "| attention | ms/step | baseline ms/step | ratio | bar "
+            "| within the bar? | 95% CI | rounds |",
             "| --- | ---: | ---: | ---: | ---: | :---: | :---: | ---: |",
         ]
         for key, res in rows:
