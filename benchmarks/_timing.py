@@ -114,6 +114,39 @@ def loadavg():
         return "n/a"
 
 
+def machine_lines(info, load_start, load_end, runtime):
+    """The "## Machine" section of a benchmark's report, as markdown lines."""
+    return [
+        "## Machine",
+        "",
+        f"* Date: {info['date']}",
+        f"* CPU: {info['cpu']}; {info['device']}",
+        f"* {info['versions']}",
+        f"* OS: {info['os']}",
+        f"* Load average (1/5/15 min) at start: {load_start}; at end: {load_end}",
+        f"* Total runtime of the run: {runtime / 60:.1f} min",
+    ]
+
+
+def process_memory(field):
+    """A size field of /proc/self/status (`"VmRSS"`, `"VmHWM"`) in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def reset_peak_memory():
+    """Reset the process's peak RSS (VmHWM); False where Linux refuses."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def markers(key):
     return f"<!-- {key}:start -->", f"<!-- {key}:end -->"
 

@@ -57,7 +57,10 @@ from _timing import (
     fill_defaults,
     loadavg,
     machine_info,
+    machine_lines,
     median_ci,
+    process_memory,
+    reset_peak_memory,
     write_section,
 )
 
@@ -256,23 +259,6 @@ def fit_part(x, y, args):
 # 3. Peak memory, in subprocesses.
 
 
-def _status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return None
-
-
-def _reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def memory_child(method, ratio, batch_size, seed):
     """Runs in a subprocess; prints one JSON line."""
     quiet()
@@ -289,8 +275,8 @@ def memory_child(method, ratio, batch_size, seed):
     RandomOverSampler(random_state=0).fit_resample(small_x, small_y)
     imblearn_generator(small_x, small_y, 64, 0)
 
-    reset = _reset_peak()
-    before = _status("VmRSS")
+    reset = reset_peak_memory()
+    before = process_memory("VmRSS")
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     checksum = 0.0
     if method == "balanced_dataset":
@@ -309,7 +295,7 @@ def memory_child(method, ratio, batch_size, seed):
         for i in range(len(generator)):
             checksum += float(generator[i][0][0, 0])
     peak = (
-        _status("VmHWM")
+        process_memory("VmHWM")
         if reset
         else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     )
@@ -454,14 +440,7 @@ def render(results, counts, info, args, runtime, load_start, load_end):
         "Every row below uses these data in the same run (the memory rows "
         "rebuild them, at the ratio of the row, in a subprocess).",
         "",
-        "## Machine",
-        "",
-        f"* Date: {info['date']}",
-        f"* CPU: {info['cpu']}; {info['device']}",
-        f"* {info['versions']}",
-        f"* OS: {info['os']}",
-        f"* Load average (1/5/15 min) at start: {load_start}; at end: {load_end}",
-        f"* Total runtime of the run: {runtime / 60:.1f} min",
+        *machine_lines(info, load_start, load_end, runtime),
         "",
     ]
     if "iterate" in results:

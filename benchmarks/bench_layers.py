@@ -42,6 +42,7 @@ from _timing import (
     fill_defaults,
     loadavg,
     machine_info,
+    machine_lines,
     paired_rounds,
     write_section,
 )
@@ -213,14 +214,7 @@ def render(results, params, info, args, runtime, load_start, load_end):
         "each table times the baseline against a second, separately compiled "
         "copy of itself (target 1.05): how far noise alone moves a ratio.",
         "",
-        "## Machine",
-        "",
-        f"* Date: {info['date']}",
-        f"* CPU: {info['cpu']}; {info['device']}",
-        f"* {info['versions']}",
-        f"* OS: {info['os']}",
-        f"* Load average (1/5/15 min) at start: {load_start}; at end: {load_end}",
-        f"* Total runtime of the run: {runtime / 60:.1f} min",
+        *machine_lines(info, load_start, load_end, runtime),
         "",
         "## Parameters",
         "",

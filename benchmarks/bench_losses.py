@@ -47,6 +47,7 @@ from _timing import (
     fill_defaults,
     loadavg,
     machine_info,
+    machine_lines,
     paired_rounds,
     write_section,
 )
@@ -324,14 +325,7 @@ def render(results, specs, info, args, counts, runtime, load_start, load_end):
         f"above {TARGET:.2f} (consistently slower); *no, within noise* "
         "when the ratio is above the target but the interval reaches below it.",
         "",
-        "## Machine",
-        "",
-        f"* Date: {info['date']}",
-        f"* CPU: {info['cpu']}; {info['device']}",
-        f"* {info['versions']}",
-        f"* OS: {info['os']}",
-        f"* Load average (1/5/15 min) at start: {load_start}; at end: {load_end}",
-        f"* Total runtime of the run: {runtime / 60:.1f} min",
+        *machine_lines(info, load_start, load_end, runtime),
         "",
     ]
     for mode, rows in results.items():

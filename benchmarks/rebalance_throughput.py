@@ -41,7 +41,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from _timing import loadavg, machine_info, write_section
+from _timing import (
+    loadavg,
+    machine_info,
+    machine_lines,
+    process_memory,
+    reset_peak_memory,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "resampling_throughput.md"
@@ -91,25 +98,8 @@ def make_stream(num_classes, ratio, total, source, seed=0):
     return tf.data.Dataset.from_generator(generate, output_signature=signature), counts
 
 
-def _status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return None
-
-
-def _reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def _peak():
-    peak = _status("VmHWM")
+    peak = process_memory("VmHWM")
     if peak is None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return peak
@@ -147,8 +137,8 @@ def child(case, impl, total, epochs, seconds, buffer, rev):
         pass
     stream, counts = make_stream(num_classes, ratio, total, source)
     n = int(counts.sum())
-    reset = _reset_peak()
-    before = _status("VmRSS")
+    reset = reset_peak_memory()
+    before = process_memory("VmRSS")
     result = {"case": name, "impl": impl, "classes": num_classes, "ratio": ratio}
     result.update(source=source, n=n, peak_method="VmHWM" if reset else "ru_maxrss")
     start = time.perf_counter()
@@ -269,14 +259,7 @@ def render(results, info, args, runtime, load_start, load_end):
         "(unknown length, one Python call per element). The reference rows read "
         "the stream alone, without `rebalance`.",
         "",
-        "## Machine",
-        "",
-        f"* Date: {info['date']}",
-        f"* CPU: {info['cpu']}; {info['device']}",
-        f"* {info['versions']}",
-        f"* OS: {info['os']}",
-        f"* Load average (1/5/15 min) at start: {load_start}; at end: {load_end}",
-        f"* Total runtime of the run: {runtime / 60:.1f} min",
+        *machine_lines(info, load_start, load_end, runtime),
         "",
         "## Results",
         "",
