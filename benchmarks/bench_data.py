@@ -9,14 +9,14 @@ features are Gaussian around a random centre per class.
 1. **Iteration alone** (samples/s, Python loop over the batches, batch 256):
    `balanced_dataset(x, y, batch_size=256)` against the plain pipeline
    `from_tensor_slices((x, y)).shuffle(n).batch(256).prefetch(AUTOTUNE)`
-   (target: at least 2x its samples/s), reported beside
+   (bar: at least 2x its samples/s), reported beside
    `imblearn.keras.BalancedBatchGenerator(x, y, sampler=RandomOverSampler(),
    batch_size=256)`. Each side iterates one full epoch per round, in
    interleaved rounds with a rotating order; set-up (building the dataset or
    the generator) is timed apart.
 2. **End to end** (set-up included): build the input, build and compile a
    small MLP (64-64-10, Adam), `fit` 3 epochs; `balanced_dataset` against
-   that imblearn generator (target: ours at least as fast, ratio >= 1).
+   that imblearn generator (bar: ours at least as fast, ratio >= 1).
    Both sides train on the same number of batches: an imblearn epoch is
    `len(generator)` batches (the over-sampled set, ~4x the data), so
    `balanced_dataset` gets `steps_per_epoch=len(generator)`.
@@ -455,7 +455,7 @@ def render(results, counts, info, args, runtime, load_start, load_end):
             "rotating order after one warm-up epoch each; samples/s is the "
             "median over rounds, the ratio the median of the per-round "
             "ratios with a distribution-free ~95% interval. Set-up is the "
-            "time to build the pipeline (not in samples/s). Target: "
+            "time to build the pipeline (not in samples/s). Bar: "
             f"`balanced_dataset` at least {ITERATE_TARGET:g}x the plain "
             "pipeline.",
             "",
@@ -506,7 +506,7 @@ def render(results, counts, info, args, runtime, load_start, load_end):
             "`balanced_dataset` gets that as `steps_per_epoch`. "
             f"{len(ours)} runs per side, alternating which goes first; the "
             "ratio is the median over runs of imblearn's time / ours "
-            f"(target: at least {FIT_TARGET:g}).",
+            f"(bar: at least {FIT_TARGET:g}).",
             "",
             "| input | batches per epoch | seconds (median) | samples/s "
             "| final loss | imblearn / ours | 95% CI | at least the bar? |",
@@ -618,7 +618,7 @@ def render(results, counts, info, args, runtime, load_start, load_end):
                 f"(every sample) | {res['rate']['every']:,.0f} | {ratio} "
                 f"| {ci} |",
                 "",
-                "No target was set for this row. The images are 8x8x1 (the "
+                "No bar was set for this row. The images are 8x8x1 (the "
                 "benchmark's 64 features), on which the augmenter is cheap; "
                 "the ratio on larger images is not measured here.",
                 "",
@@ -630,7 +630,7 @@ def render(results, counts, info, args, runtime, load_start, load_end):
         "processes ran at the same time; the interleaved rounds cancel slow "
         "drifts of load, not bursts, and the intervals cover the sampling "
         "noise of a run only. Rerun a part (`--only iterate`, `--rounds 15`) "
-        "before believing a ratio near its target.",
+        "before believing a ratio near its bar.",
     ]
     return "\n".join(lines)
 

@@ -208,11 +208,11 @@ def render(results, params, info, args, runtime, load_start, load_end):
         "a distribution-free confidence interval for it (order statistics). "
         "Bars: SE and ECA should add under 10% step time (ratio "
         "at most 1.10), CBAM under 25% (at most 1.25). Verdict: **yes** when "
-        "the ratio meets the target; **no** when even the lower end of the "
+        "the ratio meets its bar; **no** when even the lower end of the "
         "interval is above it; *no, within noise* when the ratio is above "
         "the target but the interval reaches below it. The first row of "
         "each table times the baseline against a second, separately compiled "
-        "copy of itself (target 1.05): how far noise alone moves a ratio.",
+        "copy of itself (bar 1.05): how far noise alone moves a ratio.",
         "",
         *machine_lines(info, load_start, load_end, runtime),
         "",
@@ -278,7 +278,7 @@ def render(results, params, info, args, runtime, load_start, load_end):
         "row shows their size in this run). The attention layers are "
         "memory-bound element-wise work (pooling, gating) next to "
         "compute-bound convolutions, so their relative cost depends on the "
-        "machine: a ratio above its target should be rerun "
+        "machine: a ratio above its bar should be rerun "
         "(`--only KEY --modes MODE --seconds-per-pair 30`) before it is "
         "believed. Graph and XLA step times are not comparable with each "
         "other; only the ratios within a table are meaningful.",

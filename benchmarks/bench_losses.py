@@ -323,7 +323,7 @@ def render(results, specs, info, args, counts, runtime, load_start, load_end):
         "statistics). Verdict: **yes** when the ratio is at most "
         f"{TARGET:.2f}; **no** when even the lower end of the interval is "
         f"above {TARGET:.2f} (consistently slower); *no, within noise* "
-        "when the ratio is above the target but the interval reaches below it.",
+        "when the ratio is above the bar but the interval reaches below it.",
         "",
         *machine_lines(info, load_start, load_end, runtime),
         "",
@@ -385,7 +385,7 @@ def render(results, specs, info, args, counts, runtime, load_start, load_end):
         f"({args.batch_size}, {NUM_CLASSES}) tensor, small next to the "
         "convolutions, so this benchmark answers whether a loss makes a "
         "realistic training step slower, not how fast the loss is on its own. "
-        "A ratio above the target should be rerun (`--only KEY --modes MODE "
+        "A ratio above the bar should be rerun (`--only KEY --modes MODE "
         "--seconds-per-pair 30`) before it is believed. Graph and XLA step "
         "times are not comparable with each other (XLA on CPU is slower for "
         "this model); only the ratios within a table are meaningful.",
