@@ -262,7 +262,8 @@ class ImbalanceMonitor(keras.callbacks.Callback):
         data = self.validation_data
         if hasattr(data, "as_numpy_iterator"):
             ys, preds = [], []
-            for batch in data:
+            # NumPy batches: JAX and PyTorch models cannot take tf tensors.
+            for batch in data.as_numpy_iterator():
                 x, y = batch[0], batch[1]
                 ys.append(np.asarray(y))
                 preds.append(self._logits(self.model.predict_on_batch(x)))
@@ -301,7 +302,7 @@ class ImbalanceMonitor(keras.callbacks.Callback):
         # (a `tf.data` validation set costs one extra pass over its labels).
         data = self.validation_data
         if hasattr(data, "as_numpy_iterator"):
-            y = np.concatenate([np.asarray(batch[1]) for batch in data])
+            y = np.concatenate([batch[1] for batch in data.as_numpy_iterator()])
         elif isinstance(data, (tuple, list)) and len(data) >= 2:
             y = np.asarray(data[1])
         else:

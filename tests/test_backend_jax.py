@@ -73,6 +73,14 @@ CHILD = SETUP + textwrap.dedent(
     bad_labels[5] = 3
     bad = model.evaluate(x, bad_labels, verbose=0, return_dict=True)
     out["evaluate"] = {"good": good, "bad": bad}
+    import tensorflow as tf
+    from keras_imbalance.callbacks import ImbalanceMonitor
+
+    val = tf.data.Dataset.from_tensor_slices((x, labels)).batch(16)
+    history = model.fit(
+        x, labels, epochs=1, verbose=0, callbacks=[ImbalanceMonitor(val)]
+    )
+    out["monitor"] = {k: v[-1] for k, v in history.history.items()}
     try:
         L.FocalLoss(from_logits=True)([0, 1, 7], z[:3])
         out["eager_error"] = None
@@ -138,3 +146,9 @@ def test_invalid_label_is_nan_under_jax_and_an_error_eagerly(jax_report):
     assert jax_report["eager_error"].startswith(
         "y_true holds labels that are not class ids of the 3 classes"
     )
+
+
+def test_imbalance_monitor_with_a_tf_data_validation_set_on_jax(jax_report):
+    monitor = jax_report["monitor"]
+    assert 0.0 <= monitor["val_balanced_accuracy"] <= 1.0
+    assert {"val_macro_f1", "val_g_mean", "val_recall/0"} <= set(monitor)
