@@ -3,7 +3,8 @@
 The `keras-imbalance` command lists and checks these before anything loads
 Keras or TensorFlow (so `--help` and argument errors answer at once); the
 registries of `keras_imbalance.strategies` are built from the same names, and
-a test checks that the two agree.
+a test checks that the two agree; `keras_imbalance.models.zoo` builds the
+models named here.
 """
 
 __all__ = ["MODELS", "STRATEGIES"]
@@ -27,7 +28,8 @@ STRATEGIES = (
     "tau_norm",
 )
 
-#: Model names of `strategies.model_factory`, with one line each.
+#: Model names of `models.model_factory` (also `strategies.model_factory`),
+#: with one line each.
 MODELS = {
     "small_cnn": "plain conv-BN-ReLU-pool stages, global pooling, dense head",
     "attention_cnn": "small_cnn with a squeeze-and-excitation block per stage",

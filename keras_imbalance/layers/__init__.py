@@ -12,13 +12,22 @@ from keras_imbalance.layers.cbam import CBAM, ChannelAttention, SpatialAttention
 from keras_imbalance.layers.cosine_classifier import CosineClassifier
 from keras_imbalance.layers.decoupling import LearnableWeightScaling, LogitAdjustment
 from keras_imbalance.layers.eca import EfficientChannelAttention, eca_kernel_size
-from keras_imbalance.layers.factory import get_attention
+from keras_imbalance.layers.factory import (
+    ATTENTION_LAYERS,
+    HEAD_LAYERS,
+    get_attention,
+    get_head,
+    register_attention,
+    register_head,
+)
 from keras_imbalance.layers.feature_attention import FeatureAttention
 from keras_imbalance.layers.fusion import BranchFusion
 from keras_imbalance.layers.squeeze_excitation import SqueezeExcitation
 
 __all__ = [
+    "ATTENTION_LAYERS",
     "CBAM",
+    "HEAD_LAYERS",
     "AttentionPooling",
     "BilateralMixing",
     "BranchFusion",
@@ -32,4 +41,7 @@ __all__ = [
     "SqueezeExcitation",
     "eca_kernel_size",
     "get_attention",
+    "get_head",
+    "register_attention",
+    "register_head",
 ]

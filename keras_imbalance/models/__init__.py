@@ -1,8 +1,11 @@
 """Builders returning functional `keras.Model`s with logits outputs.
 
-Every builder is a keyword-only function `build_*(...) -> keras.Model`; the
-final classifier layer is named `"classifier"` so the decoupling functions
-(`retrain_classifier`, `tau_normalize` ...) find it.
+Every builder is a function `build_*(...) -> keras.Model` with keyword-only
+options; the final classifier layer is named `"classifier"` so the
+decoupling functions (`retrain_classifier`, `tau_normalize` ...) find it
+(`find_head`). `attention=` and `head=` are names of the registries of
+`keras_imbalance.layers` (`register_attention`, `register_head`). The model
+zoo (`MODELS`, `model_factory`) names ready-made architectures.
 """
 
 from keras_imbalance.models.attention_classifier import build_attention_classifier
@@ -28,18 +31,30 @@ from keras_imbalance.models.transfer import (
     build_transfer_classifier,
     unfreeze_backbone,
 )
+from keras_imbalance.models.zoo import (
+    MODELS,
+    ModelFactory,
+    accepts_head,
+    build_generic_bilateral,
+    model_factory,
+)
 
 __all__ = [
-    "BilateralBranchTrainer",
+    "MODELS",
     "TRANSFER_BACKBONES",
+    "BilateralBranchTrainer",
+    "ModelFactory",
+    "accepts_head",
     "build_attention_classifier",
     "build_bilateral_branch_network",
     "build_expert_ensemble",
+    "build_generic_bilateral",
     "build_multi_branch_classifier",
     "build_transfer_classifier",
     "default_branches",
     "find_head",
     "learnable_weight_scaling",
+    "model_factory",
     "recompute_batch_norm_statistics",
     "retrain_classifier",
     "tau_normalize",

@@ -4,9 +4,35 @@ import numbers
 
 import keras
 
-from keras_imbalance._validation import invalid
+from keras_imbalance._validation import check_float, invalid
+from keras_imbalance.layers.factory import (
+    ATTENTION_LAYERS,
+    HEAD_LAYERS,
+    get_attention,
+    get_head,
+)
+from keras_imbalance.layers.feature_attention import FeatureAttention
 
-HEADS = ("dense", "cosine")
+__all__ = [
+    "BACKBONES",
+    "BN_MOMENTUM",
+    "apply_layers",
+    "check_attention",
+    "check_choice",
+    "check_dropout",
+    "check_head",
+    "check_input_shape",
+    "check_num_classes",
+    "check_size",
+    "classifier_head",
+    "conv_stage",
+    "conv_trunk",
+    "global_pool",
+    "head_layers",
+    "mlp_trunk",
+    "pooled",
+    "trunk",
+]
 
 BN_MOMENTUM = 0.9
 """Momentum of the builders' BatchNormalization moving statistics.
@@ -52,23 +78,83 @@ def check_input_shape(input_shape, *, ranks=(1, 2, 3), name="input_shape"):
     return shape
 
 
-def check_choice(name, value, choices):
+def check_choice(name, value, choices, *, expected=None):
     """`value` if it is one of `choices` (names or None), else a Keras-form error."""
     if (value is None or isinstance(value, str)) and value in choices:
         return value
-    raise invalid(name, f"one of {list(choices)}", value)
+    raise invalid(name, expected or f"one of {list(choices)}", value)
+
+
+def check_size(name, value, *, low=1):
+    """An integer >= `low` (a builder's `width`, `depth`, ...), as a Python int."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < low
+    ):
+        words = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise invalid(name, words, value)
+    return int(value)
+
+
+def check_dropout(dropout):
+    """A dropout rate in `[0, 1)`, as a Python float."""
+    return check_float("dropout", dropout, low=0, high=1, high_open=True)
+
+
+def check_attention(attention):
+    """Builders take an attention *name*: each stage gets its own layer.
+
+    `None` or a name of `layers.ATTENTION_LAYERS` (built-in or added with
+    `layers.register_attention`), looked up at call time.
+    """
+    choices = [*ATTENTION_LAYERS, None]
+    return check_choice(
+        "attention",
+        attention,
+        choices,
+        expected=f"one of {choices} (the registered attention names: add one "
+        "with `keras_imbalance.layers.register_attention`)",
+    )
+
+
+def check_head(head):
+    """A name of `layers.HEAD_LAYERS` (built-in or added with `register_head`)."""
+    choices = list(HEAD_LAYERS)
+    return check_choice(
+        "head",
+        head,
+        choices,
+        expected=f"one of {choices} (the registered head names: add one with "
+        "`keras_imbalance.layers.register_head`)",
+    )
+
+
+def head_layers(num_classes, head, *, dropout=0.0, name="classifier"):
+    """The layers of a classification head, to apply in order.
+
+    `Dropout` (named `"<name>_dropout"`, only for `dropout > 0`), then the
+    head `layers.get_head(head, num_classes, name=name)`. Returned as layers
+    rather than applied so that two models can share one head.
+    """
+    check_head(head)
+    dropout = check_dropout(dropout)
+    layers = [keras.layers.Dropout(dropout, name=f"{name}_dropout")] if dropout else []
+    return [*layers, get_head(head, num_classes, name=name)]
+
+
+def apply_layers(x, layers):
+    """`x` through `layers`, in order."""
+    for layer in layers:
+        x = layer(x)
+    return x
 
 
 def classifier_head(features, num_classes, head, *, dropout=0.0, name="classifier"):
-    """Logits from pooled features: a `Dense` or a `CosineClassifier` layer."""
-    from keras_imbalance.layers import CosineClassifier
-
-    check_choice("head", head, HEADS)
-    if dropout:
-        features = keras.layers.Dropout(dropout, name=f"{name}_dropout")(features)
-    if head == "cosine":
-        return CosineClassifier(num_classes, name=name)(features)
-    return keras.layers.Dense(num_classes, name=name)(features)
+    """Logits from pooled features through the head of `head_layers`."""
+    return apply_layers(
+        features, head_layers(num_classes, head, dropout=dropout, name=name)
+    )
 
 
 def _conv(rank):
@@ -97,8 +183,6 @@ def conv_stage(
     One stage of the `"small_cnn"` (plain) and `"small_resnet"` (residual)
     trunks, for 1-D (sequences) and 2-D (images) channels-last maps.
     """
-    from keras_imbalance.layers import get_attention
-
     rank = len(x.shape) - 2
     conv = _conv(rank)
     shortcut = x
@@ -158,8 +242,6 @@ def conv_trunk(
 
 def mlp_trunk(x, *, width, depth, attention, start=0, stop=None, prefix="mlp"):
     """Tabular trunk: optional `FeatureAttention`, then Dense-BN-ReLU blocks."""
-    from keras_imbalance.layers import FeatureAttention
-
     if attention is not None and start == 0:
         x = FeatureAttention(name=f"{prefix}_feature_attention")(x)
     for i in range(start, depth if stop is None else stop):
@@ -200,11 +282,3 @@ def trunk(x, *, backbone, width, depth, attention, start=0, stop=None, prefix):
 def pooled(x, name):
     """Global average pooling of feature maps; tabular features pass through."""
     return x if len(x.shape) == 2 else global_pool(x, name=name)
-
-
-ATTENTIONS = ("se", "cbam", "eca", None)
-
-
-def check_attention(attention):
-    """Builders take an attention *name*: each stage gets its own layer."""
-    return check_choice("attention", attention, ATTENTIONS)

@@ -2,13 +2,15 @@
 
 import keras
 
-from keras_imbalance._validation import check_float, check_optional_int, invalid
 from keras_imbalance.models._common import (
     BACKBONES,
     check_attention,
     check_choice,
+    check_dropout,
+    check_head,
     check_input_shape,
     check_num_classes,
+    check_size,
     classifier_head,
     conv_trunk,
     global_pool,
@@ -16,13 +18,6 @@ from keras_imbalance.models._common import (
 )
 
 __all__ = ["build_attention_classifier"]
-
-
-def _check_size(name, value):
-    value = check_optional_int(name, value, low=1)
-    if value is None:
-        raise invalid(name, "a positive integer", value)
-    return value
 
 
 def build_attention_classifier(
@@ -51,14 +46,16 @@ def build_attention_classifier(
         input_shape: Shape without the batch axis: `(F,)`, `(T, C)` or
             `(H, W, C)`.
         num_classes: Number of classes (>= 2).
-        attention: `"se"`, `"cbam"`, `"eca"` or `None`. Defaults to `"se"`.
+        attention: `"se"`, `"cbam"`, `"eca"`, a name added with
+            `layers.register_attention`, or `None`. Defaults to `"se"`.
         backbone: `"small_cnn"` (plain stages) or `"small_resnet"` (residual
             stages); ignored for tabular inputs. Defaults to `"small_cnn"`.
         width: Filters (units) of the first stage, doubled at each stage.
             Defaults to `32`.
         depth: Number of stages. Defaults to `3`.
-        head: `"dense"` or `"cosine"` (`CosineClassifier`). The head layer is
-            named `"classifier"`. Defaults to `"dense"`.
+        head: `"dense"`, `"cosine"` (`CosineClassifier`) or a name added
+            with `layers.register_head`. The head layer is named
+            `"classifier"`. Defaults to `"dense"`.
         dropout: Dropout rate before the head. Defaults to `0.0`.
         name: Model name. Defaults to `"attention_classifier"`.
 
@@ -76,9 +73,10 @@ def build_attention_classifier(
     num_classes = check_num_classes(num_classes)
     check_attention(attention)
     check_choice("backbone", backbone, BACKBONES)
-    width = _check_size("width", width)
-    depth = _check_size("depth", depth)
-    dropout = check_float("dropout", dropout, low=0, high=1, high_open=True)
+    check_head(head)
+    width = check_size("width", width)
+    depth = check_size("depth", depth)
+    dropout = check_dropout(dropout)
 
     # Trunk.
     inputs = keras.Input(input_shape, name="inputs")

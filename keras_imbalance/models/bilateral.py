@@ -2,14 +2,18 @@
 
 import keras
 
-from keras_imbalance._validation import check_float, check_optional_int, invalid
+from keras_imbalance.layers.bilateral import BilateralMixing
 from keras_imbalance.models._common import (
     BACKBONES,
+    apply_layers,
     check_attention,
     check_choice,
+    check_dropout,
+    check_head,
     check_input_shape,
     check_num_classes,
-    classifier_head,
+    check_size,
+    head_layers,
     pooled,
     trunk,
 )
@@ -39,6 +43,17 @@ class BilateralBranchTrainer(keras.Model):
     `callbacks.CumulativeLearning`). Targets are the pair `(y_c, y_r)`;
     compiled metrics are computed against `y_c`. Built by
     `build_bilateral_branch_network`.
+
+    Example:
+
+    >>> train_model, inference_model = build_bilateral_branch_network(
+    ...     (16, 16, 3), 4, width=8, depth=2)
+    >>> isinstance(train_model, BilateralBranchTrainer)
+    True
+    >>> [tensor.name for tensor in train_model.inputs]
+    ['conventional', 'rebalancing']
+    >>> isinstance(inference_model, BilateralBranchTrainer)
+    False
     """
 
     def compute_loss(
@@ -84,7 +99,9 @@ def build_bilateral_branch_network(
     from the first to the second with the cumulative weight
     `alpha = 1 - (epoch / total)^2`. The two branches share the early stages
     (the trunk) and have their own last stage; their pooled features are
-    mixed by `BilateralMixing` into one classifier (`"classifier"`):
+    mixed by `BilateralMixing` into one classifier (`"classifier"`, a
+    top-level layer of both models, so `find_head` and the decoupling
+    functions find it):
 
     * `train_model([x_c, x_r])` gives `z = 2 (alpha W_c f_c(x_c) + (1 - alpha)
       W_r f_r(x_r)) + b` and, when fitted on a dataset of
@@ -102,10 +119,12 @@ def build_bilateral_branch_network(
             `(F,)`.
         num_classes: Number of classes (>= 2).
         backbone: `"small_cnn"` or `"small_resnet"`. Defaults to `"small_cnn"`.
-        width: Filters of the first stage. Defaults to `32`.
+        width: Filters of the first stage (>= 1). Defaults to `32`.
         depth: Stages in all (>= 2); the last one is per branch. Defaults to `3`.
-        attention: `"se"`, `"cbam"`, `"eca"` or `None`. Defaults to `None`.
-        head: `"dense"` or `"cosine"`. Defaults to `"dense"`.
+        attention: `"se"`, `"cbam"`, `"eca"`, a name added with
+            `layers.register_attention`, or `None`. Defaults to `None`.
+        head: `"dense"`, `"cosine"` or a name added with
+            `layers.register_head`. Defaults to `"dense"`.
         dropout: Dropout rate before the head. Defaults to `0.0`.
         name: Prefix of the two models' names. Defaults to `"bbn"`.
 
@@ -121,18 +140,15 @@ def build_bilateral_branch_network(
     >>> len(train_model.inputs), tuple(inference_model.output.shape)
     (2, (None, 4))
     """
-    from keras_imbalance.layers.bilateral import BilateralMixing
-
     # Validate.
     input_shape = check_input_shape(input_shape)
     num_classes = check_num_classes(num_classes)
     check_attention(attention)
     check_choice("backbone", backbone, BACKBONES)
-    depth = check_optional_int("depth", depth, low=2)
-    if depth is None:
-        raise invalid("depth", "an integer >= 2", depth)
-    width = check_optional_int("width", width, low=1)
-    dropout = check_float("dropout", dropout, low=0, high=1, high_open=True)
+    check_head(head)
+    width = check_size("width", width)
+    depth = check_size("depth", depth, low=2)
+    dropout = check_dropout(dropout)
     args = dict(backbone=backbone, width=width, depth=depth, attention=attention)
 
     # Shared trunk and the two branches, as sub-models called on both inputs.
@@ -145,13 +161,8 @@ def build_bilateral_branch_network(
         f = pooled(trunk(t, start=depth - 1, prefix=branch, **args), f"{branch}_pool")
         branches[branch] = keras.Model(t, f, name=f"{branch}_branch")
 
-    # The classifier layer is shared by both models: build it once.
-    features = keras.Input((2 * branches["conventional"].output.shape[-1],))
-    head_model = keras.Model(
-        features,
-        classifier_head(features, num_classes, head, dropout=dropout),
-        name="head",
-    )
+    # The head ("classifier", top-level in both models) is built once, shared.
+    classifier = head_layers(num_classes, head, dropout=dropout)
 
     # Training model: (x_c, x_r) -> z.
     x_c = keras.Input(input_shape, name="conventional")
@@ -163,7 +174,7 @@ def build_bilateral_branch_network(
         ]
     )
     train_model = BilateralBranchTrainer(
-        [x_c, x_r], head_model(mixed), name=f"{name}_train"
+        [x_c, x_r], apply_layers(mixed, classifier), name=f"{name}_train"
     )
 
     # Inference model: x -> z with alpha = 0.5, sharing every weight.
@@ -172,5 +183,5 @@ def build_bilateral_branch_network(
     mixed = BilateralMixing(alpha=0.5, name=MIXING_LAYER)(
         [branches["conventional"](t), branches["rebalancing"](t)]
     )
-    inference_model = keras.Model(x, head_model(mixed), name=name)
+    inference_model = keras.Model(x, apply_layers(mixed, classifier), name=name)
     return train_model, inference_model

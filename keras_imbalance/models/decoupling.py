@@ -40,20 +40,41 @@ __all__ = [
 ]
 
 
-def find_head(model):
-    """The classification head of `model`.
+def find_head(model, name="classifier"):
+    """The classification head of `model`: its top-level layer named `name`.
 
-    The layer named `"classifier"` (as the `keras_imbalance` builders name
-    it), or else the last layer of `model.layers` that has a `kernel`.
+    Every `keras_imbalance` builder names its head `"classifier"`; for a
+    model of your own, name the head layer so
+    (`keras.layers.Dense(num_classes, name="classifier")`) or pass its name.
+    There is no guessing: a model without a layer of that name is an error.
+
+    Args:
+        model: A `keras.Model`.
+        name: The head layer's name. Defaults to `"classifier"`.
+
+    Returns:
+        The layer.
+
+    Raises:
+        TypeError: If `model` is not a `keras.Model`.
+        ValueError: If `name` is not a non-empty string, or `model` has no
+            top-level layer named `name` (the message lists its layers).
 
     Example:
 
     >>> import keras
-    >>> model = keras.Sequential(
-    ...     [keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dense(3)]
-    ... )
-    >>> find_head(model) is model.layers[-1]
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,)),
+    ...     keras.layers.Dense(8, name="features"),
+    ...     keras.layers.Dense(3, name="logits"),
+    ... ], name="tiny")
+    >>> find_head(model, name="logits") is model.layers[-1]
     True
+    >>> try:
+    ...     find_head(model)
+    ... except ValueError as error:
+    ...     print(str(error).split(" to use")[0])
+    Model 'tiny' has no layer named 'classifier'
     """
     layers = getattr(model, "layers", None)
     if not isinstance(model, keras.Model) or layers is None:
@@ -61,16 +82,20 @@ def find_head(model):
             f"Expected a `keras.Model`. Received: model={model!r} "
             f"of type {type(model).__name__}"
         )
+    if not isinstance(name, str) or not name:
+        raise invalid("name", "the head layer's name, a non-empty string", name)
     for layer in layers:
-        if layer.name == "classifier":
-            return layer
-    for layer in reversed(layers):
-        if _variable(layer, "kernel") is not None:
+        if layer.name == name:
             return layer
     raise ValueError(
-        f"Model {model.name!r} has no classification head: no layer named "
-        "'classifier' and no layer with a `kernel` among its top-level layers "
-        f"({[layer.name for layer in layers]})."
+        f"Model {model.name!r} has no layer named {name!r} to use as its "
+        f"classification head (its top-level layers: "
+        f"{[layer.name for layer in layers]}). Name the head layer "
+        f'"classifier" when building the model (`keras.layers.Dense(num_classes, '
+        f'name="classifier")`, as every keras_imbalance builder does), or pass '
+        "its name: `find_head(model, name=...)`, `head_name=...` for "
+        "retrain_classifier, tau_normalize, learnable_weight_scaling and "
+        "with_logit_adjustment."
     )
 
 
@@ -83,7 +108,7 @@ def _variable(layer, name):
     return value if hasattr(value, "assign") else None
 
 
-def retrain_classifier(model, *, reinitialize=True):
+def retrain_classifier(model, *, reinitialize=True, head_name="classifier"):
     """Freeze everything but the head and re-initialise it (cRT).
 
     Classifier re-training (cRT) of Kang et al. 2020: after training the
@@ -92,8 +117,8 @@ def retrain_classifier(model, *, reinitialize=True):
     epochs with class-balanced sampling (e.g.
     `keras_imbalance.data.balanced_dataset`).
 
-    The head is the layer named `"classifier"`, else the last layer with a
-    `kernel` (see `find_head`). Every other top-level layer is frozen
+    The head is the layer named `head_name` (see `find_head`). Every other
+    top-level layer is frozen
     (BatchNormalization layers then run in inference mode). With
     `reinitialize=True` the head's `kernel` and `bias` are drawn again with a
     *fresh* instance of their initializers (calling the layer's own
@@ -109,6 +134,7 @@ def retrain_classifier(model, *, reinitialize=True):
         model: A trained `keras.Model`, changed in place.
         reinitialize: Whether to re-draw the head's weights. Defaults to
             `True`.
+        head_name: Name of the head layer. Defaults to `"classifier"`.
 
     Returns:
         `model`.
@@ -127,7 +153,7 @@ def retrain_classifier(model, *, reinitialize=True):
     >>> model.compile(optimizer="sgd", loss="mse")
     """
     reinitialize = check_bool("reinitialize", reinitialize)
-    head = find_head(model)
+    head = find_head(model, head_name)
     # A frozen parent hides its children's weights: open everything, then
     # close all but the head.
     model.trainable = True
@@ -152,7 +178,7 @@ def _reinitialize(head):
         variable.assign(fresh(tuple(variable.shape), dtype=variable.dtype))
 
 
-def tau_normalize(model, tau=1.0):
+def tau_normalize(model, tau=1.0, *, head_name="classifier"):
     """A copy of `model` whose head weight vectors are tau-normalised.
 
     `w_j <- w_j / ||w_j||^tau` for each class `j`, where `w_j` is the head
@@ -175,6 +201,7 @@ def tau_normalize(model, tau=1.0):
             found by `find_head`.
         tau: The normalisation power, a non-negative float. Defaults to
             `1.0`.
+        head_name: Name of the head layer. Defaults to `"classifier"`.
 
     Returns:
         A new `keras.Model`.
@@ -191,8 +218,8 @@ def tau_normalize(model, tau=1.0):
     [1.0, 1.0, 1.0]
     """
     tau = check_float("tau", tau, low=0)
-    new = _copy_model(model)
-    head = find_head(new)
+    new = _copy_model(model, head_name=head_name)
+    head = find_head(new, head_name)
     kernel = _variable(head, "kernel")
     if kernel is None:
         raise ValueError(
@@ -206,7 +233,7 @@ def tau_normalize(model, tau=1.0):
     return new
 
 
-def learnable_weight_scaling(model):
+def learnable_weight_scaling(model, *, head_name="classifier"):
     """A copy of `model` with learnable per-class scales after its head (LWS).
 
     Inserts a `keras_imbalance.layers.LearnableWeightScaling` layer right
@@ -225,6 +252,7 @@ def learnable_weight_scaling(model):
     Args:
         model: A trained Sequential or functional `keras.Model`; its head is
             found by `find_head`.
+        head_name: Name of the head layer. Defaults to `"classifier"`.
 
     Returns:
         A new functional `keras.Model`.
@@ -240,14 +268,14 @@ def learnable_weight_scaling(model):
     ['weight_scaling/scale']
     """
     scaling = LearnableWeightScaling(name=_free_name(model, "weight_scaling"))
-    new = _copy_model(model, insert=scaling)
+    new = _copy_model(model, insert=scaling, head_name=head_name)
     new.trainable = True
     for layer in new.layers:
         layer.trainable = layer is scaling
     return new
 
 
-def with_logit_adjustment(model, class_priors, tau=1.0):
+def with_logit_adjustment(model, class_priors, tau=1.0, *, head_name="classifier"):
     """A copy of `model` whose head logits are adjusted by the class priors.
 
     Inserts a `keras_imbalance.layers.LogitAdjustment` layer right after the
@@ -269,6 +297,7 @@ def with_logit_adjustment(model, class_priors, tau=1.0):
             per class (priors or counts, e.g. from
             `keras_imbalance.class_priors`).
         tau: Scaling of the adjustment, non-negative. Defaults to `1.0`.
+        head_name: Name of the head layer. Defaults to `"classifier"`.
 
     Returns:
         A new functional `keras.Model`.
@@ -287,7 +316,7 @@ def with_logit_adjustment(model, class_priors, tau=1.0):
     adjustment = LogitAdjustment(
         class_priors, tau=tau, name=_free_name(model, "logit_adjustment")
     )
-    return _copy_model(model, insert=adjustment)
+    return _copy_model(model, insert=adjustment, head_name=head_name)
 
 
 def _free_name(model, name):
@@ -299,13 +328,13 @@ def _free_name(model, name):
     return candidate
 
 
-def _copy_model(model, insert=None):
+def _copy_model(model, insert=None, head_name="classifier"):
     """An uncompiled copy of `model` with its weights, `insert` after the head.
 
     Sequential and functional models only: a subclassed model has no graph
     to insert a layer into.
     """
-    head = find_head(model)
+    head = find_head(model, head_name)
     if isinstance(model, keras.Sequential):
         clone = keras.models.clone_model(model)
         clone.set_weights(model.get_weights())

@@ -2,13 +2,16 @@
 
 import keras
 
-from keras_imbalance._validation import check_float, check_optional_int, invalid
+from keras_imbalance._validation import invalid
 from keras_imbalance.models._common import (
     BACKBONES,
     check_attention,
     check_choice,
+    check_dropout,
+    check_head,
     check_input_shape,
     check_num_classes,
+    check_size,
     classifier_head,
     pooled,
     trunk,
@@ -54,8 +57,10 @@ def build_expert_ensemble(
         depth: Stages in all. Defaults to `3`.
         shared_depth: Stages shared by the experts, in `[0, depth)`. Defaults
             to `depth - 1`.
-        attention: `"se"`, `"cbam"`, `"eca"` or `None`. Defaults to `None`.
-        head: `"dense"` or `"cosine"`; expert `k`'s head is named
+        attention: `"se"`, `"cbam"`, `"eca"`, a name added with
+            `layers.register_attention`, or `None`. Defaults to `None`.
+        head: `"dense"`, `"cosine"` or a name added with
+            `layers.register_head`; expert `k`'s head is named
             `"expert_<k>_classifier"`. Defaults to `"dense"`.
         dropout: Dropout rate before the heads. Defaults to `0.0`.
         return_expert_logits: Output a dict `{"logits", "expert_0", ...}`
@@ -76,17 +81,15 @@ def build_expert_ensemble(
     num_classes = check_num_classes(num_classes)
     check_attention(attention)
     check_choice("backbone", backbone, BACKBONES)
-    num_experts = check_optional_int("num_experts", num_experts, low=1)
-    depth = check_optional_int("depth", depth, low=1)
-    width = check_optional_int("width", width, low=1)
-    if None in (num_experts, depth, width):
-        raise invalid(
-            "num_experts/depth/width", "positive integers", (num_experts, depth, width)
-        )
+    check_head(head)
+    num_experts = check_size("num_experts", num_experts)
+    width = check_size("width", width)
+    depth = check_size("depth", depth)
     shared_depth = depth - 1 if shared_depth is None else shared_depth
-    if check_optional_int("shared_depth", shared_depth, low=0) >= depth:
+    if check_size("shared_depth", shared_depth, low=0) >= depth:
         raise invalid("shared_depth", f"an integer in [0, depth={depth})", shared_depth)
-    dropout = check_float("dropout", dropout, low=0, high=1, high_open=True)
+    shared_depth = int(shared_depth)
+    dropout = check_dropout(dropout)
     args = dict(backbone=backbone, width=width, depth=depth, attention=attention)
 
     # Shared trunk, then one late stage and head per expert.

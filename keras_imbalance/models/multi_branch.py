@@ -2,11 +2,17 @@
 
 import keras
 
-from keras_imbalance._validation import check_float, invalid
+from keras_imbalance._validation import invalid
+from keras_imbalance.layers.fusion import BranchFusion
 from keras_imbalance.models._common import (
+    BACKBONES,
     check_attention,
+    check_choice,
+    check_dropout,
+    check_head,
     check_input_shape,
     check_num_classes,
+    check_size,
     classifier_head,
     conv_trunk,
     global_pool,
@@ -44,6 +50,11 @@ def _check_branch(spec, index):
             spec,
         )
     check_attention(spec.get("attention"))
+    for key in ("depth", "kernel_size", "width"):
+        if key in spec:
+            check_size(f"branches[{index}][{key!r}]", spec[key])
+    if "backbone" in spec:
+        check_choice(f"branches[{index}]['backbone']", spec["backbone"], BACKBONES)
     return spec
 
 
@@ -98,12 +109,14 @@ def build_multi_branch_classifier(
             `{name: shape}` of several named inputs.
         num_classes: Number of classes (>= 2).
         branches: For one input, a list of branch specs (dicts with keys among
-            `depth`, `kernel_size`, `attention`, `width`, `backbone`);
+            `depth`, `kernel_size`, `attention` (a name registered in
+            `layers.ATTENTION_LAYERS` or `None`), `width`, `backbone`);
             defaults to `default_branches()`. For named inputs, a dict
             `{name: spec}`; missing names get `{"depth": 2}`.
         fusion: `BranchFusion` mode: `"concat"`, `"sum"`, `"mean"`, `"gated"`
             or `"attention"`. Defaults to `"concat"`.
-        head: `"dense"` or `"cosine"`; the fused head is named `"classifier"`.
+        head: `"dense"`, `"cosine"` or a name added with
+            `layers.register_head`; the fused head is named `"classifier"`.
             Defaults to `"dense"`.
         auxiliary_outputs: Also output one logit head per branch. The model
             then outputs a dict `{"logits": ..., "branch_<k>": ...}` (named
@@ -126,11 +139,12 @@ def build_multi_branch_classifier(
     >>> tuple(model.output.shape)
     (None, 3)
     """
-    from keras_imbalance.layers import BranchFusion
-
     # Validate.
     num_classes = check_num_classes(num_classes)
-    dropout = check_float("dropout", dropout, low=0, high=1, high_open=True)
+    check_head(head)
+    width = check_size("width", width)
+    embedding = check_size("embedding", embedding)
+    dropout = check_dropout(dropout)
     if isinstance(inputs, dict):
         if not inputs:
             raise invalid(

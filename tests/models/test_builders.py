@@ -63,12 +63,15 @@ class TestMultiBranch:
             "tabular": RNG.normal(size=(16, 6)).astype("float32"),
         }
         y = RNG.integers(0, 3, size=16)
+        # Every head outputs logits. One compiled (graph) step: the builders
+        # train in compiled steps here (test_conformance trains them eagerly).
+        ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         model.compile(
             optimizer="adam",
             loss={
                 "logits": losses.FocalLoss(from_logits=True),
-                "branch_image": "sparse_categorical_crossentropy",
-                "branch_tabular": "sparse_categorical_crossentropy",
+                "branch_image": ce,
+                "branch_tabular": ce,
             },
             loss_weights={"logits": 1.0, "branch_image": 0.3, "branch_tabular": 0.3},
         )
@@ -125,6 +128,12 @@ class TestBilateralBranchNetwork:
         train_ids = {id(v) for v in train_model.trainable_variables}
         assert {id(v) for v in inference_model.trainable_variables} == train_ids
 
+    def test_one_top_level_classifier_shared_by_both_models(self, bbn):
+        train_model, inference_model = bbn
+        head = models.find_head(inference_model)
+        assert head is models.find_head(train_model)
+        assert head.kernel.shape == (2 * 8, 3)  # both branches' pooled features
+
     def test_same_logits_at_alpha_half(self, bbn):
         train_model, inference_model = bbn
         train_model.get_layer("bilateral_mixing").alpha.assign(0.5)
@@ -137,8 +146,10 @@ class TestBilateralBranchNetwork:
         )
 
     def test_bbn_loss_and_cumulative_schedule(self, bbn):
+        # Compiled fit and evaluate (one trace each, the cost of this test);
+        # the reference outputs are eager calls, not two more traced predicts.
         train_model, inference_model = bbn
-        x_c, x_r, y_c, y_r = _bbn_data()
+        x_c, x_r, y_c, y_r = _bbn_data(16)
         dataset = tf.data.Dataset.from_tensor_slices(((x_c, x_r), (y_c, y_r))).batch(8)
         ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         train_model.compile(optimizer="adam", loss=ce, metrics=["accuracy"])
@@ -158,13 +169,13 @@ class TestBilateralBranchNetwork:
         np.testing.assert_allclose(history.history["bbn_alpha"], seen)
         # evaluate() reports alpha * L(z, y_c) + (1 - alpha) * L(z, y_r).
         alpha = seen[-1]
-        z = train_model.predict((x_c, x_r), verbose=0)
+        z = keras.ops.convert_to_numpy(train_model([x_c, x_r], training=False))
         want = alpha * ce(y_c, z) + (1 - alpha) * ce(y_r, z)
         result = train_model.evaluate(dataset, verbose=0, return_dict=True)
         np.testing.assert_allclose(result["loss"], want, rtol=1e-5)
         accuracy = np.mean(z.argmax(-1) == y_c)
         np.testing.assert_allclose(result["accuracy"], accuracy, rtol=1e-6)
-        assert inference_model.predict(x_c, verbose=0).shape == (32, 3)
+        assert inference_model(x_c, training=False).shape == (16, 3)
 
     def test_train_model_keras_round_trip(self, bbn, tmp_path):
         train_model, _ = bbn
@@ -243,7 +254,54 @@ BAD_BUILDS = [
         ),
         "`branches`",
     ),
-    (lambda: models.build_bilateral_branch_network((8, 8, 3), 3, depth=1), "`depth`"),
+    (
+        lambda: models.build_bilateral_branch_network((8, 8, 3), 3, depth=1),
+        r"`depth`. Expected an integer >= 2",
+    ),
+    (
+        lambda: models.build_bilateral_branch_network((8, 8, 3), 3, width=None),
+        r"`width`. Expected a positive integer. Received: width=None",
+    ),
+    (
+        lambda: models.build_bilateral_branch_network((8, 8, 3), 3, dropout=-0.1),
+        r"`dropout`. Expected a float in \[0, 1\)",
+    ),
+    (
+        lambda: models.build_bilateral_branch_network((8, 8, 3), 3, head="mlp"),
+        r"`head`.*\['dense', 'cosine'\].*register_head",
+    ),
+    (
+        lambda: models.build_attention_classifier((8, 8, 3), 3, width=0),
+        r"`width`. Expected a positive integer",
+    ),
+    (
+        lambda: models.build_attention_classifier((8, 8, 3), 3, depth=2.5),
+        r"`depth`. Expected a positive integer",
+    ),
+    (
+        lambda: models.build_multi_branch_classifier((8, 8, 3), 3, width=None),
+        r"`width`. Expected a positive integer",
+    ),
+    (
+        lambda: models.build_multi_branch_classifier((8, 8, 3), 3, embedding=0),
+        r"`embedding`. Expected a positive integer",
+    ),
+    (
+        lambda: models.build_multi_branch_classifier((8, 8, 3), 3, head="mlp"),
+        r"`head`.*\['dense', 'cosine'\]",
+    ),
+    (
+        lambda: models.build_multi_branch_classifier(
+            (8, 8, 3), 3, branches=[{"depth": 0}, {}]
+        ),
+        r"`branches\[0\]\['depth'\]`. Expected a positive integer",
+    ),
+    (
+        lambda: models.build_multi_branch_classifier(
+            (8, 8, 3), 3, branches=[{"attention": "senet"}, {}]
+        ),
+        r"`attention`.*register_attention",
+    ),
     (lambda: models.build_bilateral_branch_network((8, 8, 3), 0), "`num_classes`"),
     (
         lambda: models.build_expert_ensemble((8, 8, 3), 3, shared_depth=3),
@@ -251,7 +309,19 @@ BAD_BUILDS = [
     ),
     (
         lambda: models.build_expert_ensemble((8, 8, 3), 3, num_experts=0),
-        "`num_experts`",
+        r"`num_experts`. Expected a positive integer. Received: num_experts=0",
+    ),
+    (
+        lambda: models.build_expert_ensemble((8, 8, 3), 3, width=None),
+        r"`width`. Expected a positive integer. Received: width=None",
+    ),
+    (
+        lambda: models.build_expert_ensemble((8, 8, 3), 3, depth=0),
+        r"`depth`. Expected a positive integer. Received: depth=0",
+    ),
+    (
+        lambda: models.build_expert_ensemble((8, 8, 3), 3, shared_depth=-1),
+        r"`shared_depth`. Expected an integer >= 0",
     ),
     (lambda: callbacks.CumulativeLearning(0), "`total_epochs`"),
 ]

@@ -24,8 +24,28 @@ X = RNG.normal(size=(16, D)).astype("float32")
 Y = np.arange(16) % C
 
 
-def functional(softmax=False, seed=0):
-    """Input -> features (Dense, BN) -> Dense "classifier" [-> softmax]."""
+_TRAINED = {}
+
+
+def _trained_weights(softmax, seed):
+    """The weights of `functional` after its training, trained once per module.
+
+    Eagerly: for six steps, tracing a training graph costs far more than the
+    steps themselves.
+    """
+    if (softmax, seed) not in _TRAINED:
+        model = _functional(softmax, seed)
+        model.compile(
+            optimizer=keras.optimizers.Adam(0.05),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not softmax),
+            run_eagerly=True,
+        )
+        model.fit(X, Y, epochs=3, batch_size=8, verbose=0)
+        _TRAINED[softmax, seed] = model.get_weights()
+    return _TRAINED[softmax, seed]
+
+
+def _functional(softmax, seed):
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((D,), name="x")
     x = keras.layers.Dense(8, activation="relu", name="features")(inputs)
@@ -33,33 +53,47 @@ def functional(softmax=False, seed=0):
     outputs = keras.layers.Dense(C, name="classifier")(x)
     if softmax:
         outputs = keras.layers.Activation("softmax", name="probabilities")(outputs)
-    model = keras.Model(inputs, outputs, name="tiny")
-    # Trained a little so the head norms differ between classes.
+    return keras.Model(inputs, outputs, name="tiny")
+
+
+def functional(softmax=False, seed=0):
+    """Input -> features (Dense, BN) -> Dense "classifier" [-> softmax].
+
+    A new, compiled model each call, trained a little so the head norms
+    differ between classes: every call gets the same trained weights
+    (BatchNormalization statistics included), trained once.
+    """
+    weights = _trained_weights(softmax, seed)
+    model = _functional(softmax, seed)
+    model.set_weights(weights)
     model.compile(
         optimizer=keras.optimizers.Adam(0.05),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not softmax),
     )
-    model.fit(X, Y, epochs=3, batch_size=8, verbose=0)
     return model
 
 
 def sequential(seed=0):
-    """No layer named "classifier": the head is the last layer with a kernel."""
+    """No layer named "classifier": the head, "logits", is named explicitly."""
     keras.utils.set_random_seed(seed)
     return keras.Sequential(
         [
             keras.Input((D,)),
             keras.layers.Dense(8, activation="relu"),
-            keras.layers.Dense(C),
+            keras.layers.Dense(C, name="logits"),
             keras.layers.Activation("linear"),
         ],
         name="tiny_sequential",
     )
 
 
+def head_name(model):
+    return "logits" if model.name == "tiny_sequential" else "classifier"
+
+
 def features_of(model):
     """The input of the head, as a NumPy array."""
-    head = find_head(model)
+    head = find_head(model, head_name(model))
     return keras.Model(model.input, head.input)(X).numpy()
 
 
@@ -72,14 +106,44 @@ class TestFindHead:
         model = functional()
         assert find_head(model) is model.get_layer("classifier")
 
-    def test_last_layer_with_a_kernel(self):
+    def test_explicit_name(self):
         model = sequential()
-        assert find_head(model) is model.layers[1]
+        assert find_head(model, name="logits") is model.layers[1]
+        assert find_head(model, "logits") is model.layers[1]
 
-    def test_no_head(self):
-        model = keras.Sequential([keras.Input((3,)), keras.layers.ReLU()])
-        with pytest.raises(ValueError, match="no classification head"):
+    def test_no_guess_without_a_classifier_layer(self):
+        # A last layer with a kernel is no longer taken for the head.
+        model = sequential()
+        match = (
+            r"(?s)Model 'tiny_sequential' has no layer named 'classifier'.*"
+            r"\[.*'logits'.*\].*name=\"classifier\".*"
+            r"find_head\(model, name=\.\.\.\).*head_name="
+        )
+        with pytest.raises(ValueError, match=match):
             find_head(model)
+
+    def test_unknown_explicit_name(self):
+        with pytest.raises(ValueError, match="no layer named 'head'"):
+            find_head(sequential(), name="head")
+
+    @pytest.mark.parametrize("name", ["", None, 3])
+    def test_bad_name(self, name):
+        with pytest.raises(ValueError, match="Invalid value for argument `name`"):
+            find_head(sequential(), name=name)
+
+    @pytest.mark.parametrize(
+        "transform",
+        [
+            retrain_classifier,
+            tau_normalize,
+            learnable_weight_scaling,
+            lambda model: with_logit_adjustment(model, [1, 1, 1, 1]),
+        ],
+        ids=["retrain", "tau", "lws", "logit_adjustment"],
+    )
+    def test_callers_need_a_named_head(self, transform):
+        with pytest.raises(ValueError, match="has no layer named 'classifier'"):
+            transform(sequential())
 
     def test_not_a_model(self):
         with pytest.raises(TypeError, match="Expected a `keras.Model`"):
@@ -90,7 +154,7 @@ class TestTauNormalize:
     @pytest.mark.parametrize("build", [functional, sequential])
     def test_tau_zero_is_identity(self, build):
         model = build()
-        normalized = tau_normalize(model, tau=0.0)
+        normalized = tau_normalize(model, tau=0.0, head_name=head_name(model))
         np.testing.assert_allclose(normalized(X).numpy(), model(X).numpy(), atol=1e-6)
         for a, b in zip(normalized.get_weights(), model.get_weights()):
             np.testing.assert_array_equal(a, b)
@@ -98,16 +162,19 @@ class TestTauNormalize:
     @pytest.mark.parametrize("build", [functional, sequential])
     def test_tau_one_gives_unit_norm_columns(self, build):
         model = build()
-        kernel_before = find_head(model).kernel.numpy().copy()
-        bias_before = find_head(model).bias.numpy().copy()
-        normalized = tau_normalize(model)
-        head = find_head(normalized)
+        name = head_name(model)
+        kernel_before = find_head(model, name).kernel.numpy().copy()
+        bias_before = find_head(model, name).bias.numpy().copy()
+        normalized = tau_normalize(model, head_name=name)
+        head = find_head(normalized, name)
         np.testing.assert_allclose(
             np.linalg.norm(head.kernel.numpy(), axis=0), np.ones(C), atol=1e-6
         )
         np.testing.assert_array_equal(head.bias.numpy(), bias_before)
         # The original is untouched.
-        np.testing.assert_array_equal(find_head(model).kernel.numpy(), kernel_before)
+        np.testing.assert_array_equal(
+            find_head(model, name).kernel.numpy(), kernel_before
+        )
 
     @pytest.mark.parametrize("tau", [0.5, 1.0, 2.0])
     def test_numpy_reference(self, tau):
@@ -195,6 +262,15 @@ class TestRetrainClassifier:
         retrain_classifier(model)
         assert len(model.trainable_weights) == 2
 
+    def test_explicit_head_name(self):
+        model = sequential()
+        retrain_classifier(model, head_name="logits")
+        head = model.get_layer("logits")
+        assert [id(w) for w in model.trainable_weights] == [
+            id(head.kernel),
+            id(head.bias),
+        ]
+
     def test_transfer_classifier(self):
         model = build_transfer_classifier(C, input_shape=(32, 32, 3), head="cosine")
         retrain_classifier(model)
@@ -210,7 +286,7 @@ class TestLearnableWeightScaling:
     @pytest.mark.parametrize("build", [functional, sequential])
     def test_only_scales_train_and_outputs_start_equal(self, build):
         model = build()
-        lws = learnable_weight_scaling(model)
+        lws = learnable_weight_scaling(model, head_name=head_name(model))
         scaling = next(
             lay for lay in lws.layers if isinstance(lay, LearnableWeightScaling)
         )
@@ -262,7 +338,7 @@ class TestLearnableWeightScaling:
         assert [w.path for w in lws.trainable_weights] == ["weight_scaling/scale"]
         x = RNG.uniform(0, 255, size=(2, 28, 28, 1)).astype("float32")
         np.testing.assert_allclose(
-            lws.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6
+            lws(x, training=False).numpy(), model(x, training=False).numpy(), atol=1e-6
         )
 
     def test_layer_config(self):
@@ -358,10 +434,12 @@ def _lws():
 DECOUPLED = {
     "retrain_classifier": _retrained,
     "tau_normalize": lambda: tau_normalize(functional(), tau=0.7),
-    "tau_normalize_sequential": lambda: tau_normalize(sequential(), tau=1.0),
+    "tau_normalize_sequential": lambda: tau_normalize(
+        sequential(), tau=1.0, head_name="logits"
+    ),
     "learnable_weight_scaling": _lws,
     "with_logit_adjustment": lambda: with_logit_adjustment(
-        sequential(), [5, 3, 1, 1], tau=1.5
+        sequential(), [5, 3, 1, 1], tau=1.5, head_name="logits"
     ),
 }
 
@@ -369,12 +447,12 @@ DECOUPLED = {
 @pytest.mark.parametrize("name", sorted(DECOUPLED))
 def test_keras_and_saved_model_round_trip(name, tmp_path):
     model = DECOUPLED[name]()
-    expected = model.predict(X, verbose=0)
+    expected = model(X, training=False).numpy()
 
     path = str(tmp_path / "model.keras")
     model.save(path)
     restored = keras.saving.load_model(path)
-    np.testing.assert_allclose(restored.predict(X, verbose=0), expected, atol=1e-6)
+    np.testing.assert_allclose(restored(X, training=False).numpy(), expected, atol=1e-6)
     assert [(w.name, w.shape) for w in restored.trainable_weights] == [
         (w.name, w.shape) for w in model.trainable_weights
     ]

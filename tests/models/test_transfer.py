@@ -2,7 +2,8 @@
 
 Big backbones are built once per module (fixtures) and trained one step
 eagerly: for a single step, tracing a training graph costs far more than the
-step itself.
+step itself. For the same reason outputs come from eager calls, not from
+`predict` (one traced graph per model); the SavedModel export traces once.
 """
 
 import keras
@@ -11,9 +12,9 @@ import pytest
 import tensorflow as tf
 
 from keras_imbalance.models import transfer
+from keras_imbalance.models.backbones import ReverseChannels
 from keras_imbalance.models.transfer import (
     BACKBONES,
-    ReverseChannels,
     build_transfer_classifier,
     unfreeze_backbone,
 )
@@ -48,38 +49,86 @@ def logits_loss():
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
+def outputs_of(model, x):
+    """`model`'s inference outputs on `x`, from an eager call."""
+    return keras.ops.convert_to_numpy(model(x, training=False))
+
+
 @pytest.fixture(scope="module")
-def trained():
-    """(backbone, shape) -> a classifier after one eager fit step, built once."""
+def classifier():
+    """(backbone, shape) -> `build_transfer_classifier(C, backbone=backbone,
+    input_shape=shape, trainable_backbone=True)`, built once per module."""
     cache = {}
 
     def get(backbone, shape):
-        key = (backbone, shape)
-        if key not in cache:
+        if (backbone, shape) not in cache:
             keras.utils.set_random_seed(1)
-            model = build_transfer_classifier(
+            cache[backbone, shape] = build_transfer_classifier(
                 C, backbone=backbone, input_shape=shape, trainable_backbone=True
             )
-            before = [w.numpy() for w in model.get_layer("backbone").trainable_weights]
-            model.compile(optimizer="adam", loss=logits_loss(), run_eagerly=True)
-            history = model.fit(
-                images(shape), np.array([0, 1, 2, 0]), batch_size=4, verbose=0
-            )
-            cache[key] = (model, before, history.history["loss"][0])
-        return cache[key]
+        return cache[backbone, shape]
 
     return get
 
 
+@pytest.fixture(scope="module")
+def trained(classifier):
+    """(backbone, shape) -> (model, backbone weights before, loss): the
+    `classifier` model after one eager fit step, trained once per module."""
+    cache = {}
+
+    def get(backbone, shape):
+        if (backbone, shape) not in cache:
+            model = classifier(backbone, shape)
+            before = [w.numpy() for w in model.get_layer("backbone").trainable_weights]
+            # SGD: no slot variables to create, the step costs half Adam's.
+            model.compile(
+                optimizer=keras.optimizers.SGD(0.01),
+                loss=logits_loss(),
+                run_eagerly=True,
+            )
+            history = model.fit(
+                images(shape), np.array([0, 1, 2, 0]), batch_size=4, verbose=0
+            )
+            cache[backbone, shape] = (model, before, history.history["loss"][0])
+        return cache[backbone, shape]
+
+    return get
+
+
+# Built and run, each at both input layouts (RGB at the minimum size;
+# gray-scale, repeated to RGB and resized up to it): the default backbone,
+# EfficientNet (both preprocess inside the backbone) and ResNet50 (caffe
+# preprocessing layers before it). TestPreprocessing checks the preprocessing
+# layers of every backbone.
+BUILT = ["MobileNetV3Small", "EfficientNetB0", "ResNet50"]
+# Trained one step, backbone included: the default backbone at the layout
+# that adapts the input, and one large Keras Application (ResNet50, 23M
+# parameters). Training through the other built cases adds nothing: the
+# backbone is a plain keras.applications model either way.
+TRAINED = [("MobileNetV3Small", (28, 28, 1)), ("ResNet50", (32, 32, 3))]
+
+
 class TestBuild:
     @pytest.mark.parametrize("shape", SHAPES, ids=["32x32x3", "28x28x1"])
+    @pytest.mark.parametrize("backbone", BUILT)
+    def test_builds_with_the_output_shape(self, classifier, backbone, shape):
+        model = classifier(backbone, shape)
+        assert model.get_layer("backbone").input.shape[1:] == (32, 32, 3)
+        assert model.output.shape == (None, C)
+        outputs = outputs_of(model, images(shape, batch=5, seed=1))
+        assert outputs.shape == (5, C)
+        assert np.all(np.isfinite(outputs))
+
     @pytest.mark.parametrize(
-        "backbone", ["MobileNetV3Small", "EfficientNetB0", "ResNet50"]
+        "backbone, shape",
+        TRAINED,
+        ids=[f"{b}-{s[0]}x{s[1]}x{s[2]}" for b, s in TRAINED],
     )
     def test_one_fit_step(self, trained, backbone, shape):
         model, before, loss = trained(backbone, shape)
         assert np.isfinite(loss)
-        outputs = model.predict(images(shape, batch=5, seed=1), verbose=0)
+        outputs = outputs_of(model, images(shape, batch=5, seed=1))
         assert outputs.shape == (5, C)
         assert np.all(np.isfinite(outputs))
         after = model.get_layer("backbone").trainable_weights
@@ -109,10 +158,11 @@ class TestBuild:
         for b, a in zip(backbone_before, model.get_layer("backbone").get_weights()):
             np.testing.assert_array_equal(b, a)
 
-    def test_trainable_backbone(self):
-        model = build_transfer_classifier(
-            C, input_shape=(32, 32, 3), trainable_backbone=True
-        )
+    def test_trainable_backbone(self, classifier):
+        # build_transfer_classifier(C, input_shape=(32, 32, 3),
+        # trainable_backbone=True), the default backbone.
+        model = classifier("MobileNetV3Small", (32, 32, 3))
+        assert model.get_layer("backbone").trainable is True
         assert len(model.trainable_weights) > 2
 
     def test_resize_to_the_backbone_minimum(self, monkeypatch):
@@ -130,7 +180,7 @@ class TestBuild:
         )
         assert seen["input_shape"] == (71, 71, 3)
         assert model.get_layer("resize").get_config()["height"] == 71
-        assert model.predict(images((32, 40, 1)), verbose=0).shape == (4, C)
+        assert outputs_of(model, images((32, 40, 1))).shape == (4, C)
 
     def test_imagenet_is_forwarded(self, monkeypatch):
         seen = {}
@@ -158,7 +208,7 @@ class TestBuild:
         assert isinstance(classifier, CosineClassifier) == (head == "cosine")
         assert model.get_layer("attention") is not None
         assert isinstance(model.get_layer("pool"), keras.layers.GlobalMaxPooling2D)
-        outputs = model.predict(images((32, 32, 3)), verbose=0)
+        outputs = outputs_of(model, images((32, 32, 3)))
         assert outputs.shape == (4, C)
         if head == "cosine":
             assert np.all(np.abs(outputs) <= 16.0 + 1e-4)
@@ -200,8 +250,8 @@ class TestPreprocessing:
         )
         assert transfer.preprocessing_layers("included") == []
 
-    def test_resnet50_model_applies_preprocess_input(self, trained):
-        model, _, _ = trained("ResNet50", (32, 32, 3))
+    def test_resnet50_model_applies_preprocess_input(self, classifier):
+        model = classifier("ResNet50", (32, 32, 3))
         x = images((32, 32, 3))
         inside = keras.Model(model.input, model.get_layer("preprocessing").output)
         np.testing.assert_allclose(
@@ -211,9 +261,9 @@ class TestPreprocessing:
             atol=1e-5,
         )
 
-    def test_raw_pixels_in_with_included_preprocessing(self, trained):
+    def test_raw_pixels_in_with_included_preprocessing(self, classifier):
         # MobileNetV3 rescales inside the backbone: nothing is added before it.
-        model, _, _ = trained("MobileNetV3Small", (32, 32, 3))
+        model = classifier("MobileNetV3Small", (32, 32, 3))
         names = [layer.name for layer in model.layers]
         assert "preprocessing" not in names
         backbone = model.get_layer("backbone")
@@ -233,12 +283,18 @@ class TestWeightsFile:
 
     @pytest.fixture(scope="class")
     def pretrained(self, tmp_path_factory):
-        """A classifier trained here (backbone too), and its two weights files."""
+        """A classifier trained here (backbone too), and its two weights files.
+
+        One step is enough for its weights, BatchNormalization statistics
+        included, to differ from any fresh build's.
+        """
         keras.utils.set_random_seed(2)
         model = build_transfer_classifier(C, trainable_backbone=True, **self.ARGS)
-        model.compile(optimizer="adam", loss=logits_loss(), run_eagerly=True)
+        model.compile(
+            optimizer=keras.optimizers.SGD(0.01), loss=logits_loss(), run_eagerly=True
+        )
         x = images((28, 28, 1), batch=8)
-        model.fit(x, np.arange(8) % C, batch_size=4, epochs=2, verbose=0)
+        model.fit(x, np.arange(8) % C, batch_size=8, epochs=1, verbose=0)
         folder = tmp_path_factory.mktemp("weights")
         classifier_file = str(folder / "classifier.weights.h5")
         backbone_file = str(folder / "backbone.weights.h5")
@@ -252,7 +308,7 @@ class TestWeightsFile:
         model = build_transfer_classifier(C, weights=classifier_file, **self.ARGS)
         x = images((28, 28, 1), seed=5)
         np.testing.assert_allclose(
-            model.predict(x, verbose=0), source.predict(x, verbose=0), atol=1e-6
+            outputs_of(model, x), outputs_of(source, x), atol=1e-6
         )
 
     def test_backbone_file(self, pretrained):
@@ -270,7 +326,7 @@ class TestWeightsFile:
         )
         x = images((28, 28, 1), seed=5)
         np.testing.assert_allclose(
-            model.predict(x, verbose=0), source.predict(x, verbose=0), atol=1e-6
+            outputs_of(model, x), outputs_of(source, x), atol=1e-6
         )
 
     def test_backbone_file_under_another_head(self, pretrained):
@@ -304,6 +360,12 @@ class TestWeightsFile:
 class TestUnfreeze:
     @pytest.fixture
     def model(self):
+        """A fresh frozen classifier, for the tests that unfreeze it."""
+        return build_transfer_classifier(C, input_shape=(32, 32, 3))
+
+    @pytest.fixture(scope="class")
+    def untouched(self):
+        """A frozen classifier only shown to failing calls, built once."""
         return build_transfer_classifier(C, input_shape=(32, 32, 3))
 
     @staticmethod
@@ -356,15 +418,14 @@ class TestUnfreeze:
             for lay in backbone.layers
         )
 
-    def test_all(self, model):
+    def test_all(self, model, classifier):
         backbone = model.get_layer("backbone")
+        frozen_count = len(model.trainable_weights)
         unfreeze_backbone(model, fraction=1.0, keep_batchnorm_frozen=False)
         assert all(layer.trainable for layer in backbone.layers)
-        frozen = build_transfer_classifier(C, input_shape=(32, 32, 3))
-        trainable = build_transfer_classifier(
-            C, input_shape=(32, 32, 3), trainable_backbone=True
-        )
-        assert len(frozen.trainable_weights) < len(model.trainable_weights)
+        # The same build with trainable_backbone=True.
+        trainable = classifier("MobileNetV3Small", (32, 32, 3))
+        assert frozen_count < len(model.trainable_weights)
         assert len(model.trainable_weights) == len(trainable.trainable_weights)
 
     def test_trains_only_the_unfrozen_layers(self, model):
@@ -397,9 +458,13 @@ class TestUnfreeze:
             ({"fraction": 0.5, "keep_batchnorm_frozen": "yes"}, "a boolean"),
         ],
     )
-    def test_errors(self, model, kwargs, match):
+    def test_errors(self, untouched, kwargs, match):
+        backbone = untouched.get_layer("backbone")
         with pytest.raises(ValueError, match=match):
-            unfreeze_backbone(model, **kwargs)
+            unfreeze_backbone(untouched, **kwargs)
+        # Checked before any change: the model stays frozen.
+        assert not backbone.trainable
+        assert len(untouched.trainable_weights) == 2
 
     def test_model_without_backbone(self):
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
@@ -420,7 +485,7 @@ class TestErrors:
             ({"head": "mlp"}, r"`head`. Expected one of \['dense', 'cosine'\]"),
             (
                 {"attention": "nonlocal"},
-                r"`attention`. Expected one of \[None, 'se', 'cbam', 'eca'\]",
+                r"`attention`. Expected one of \['se', 'cbam', 'eca', None\]",
             ),
             ({"pooling": "flatten"}, r"`pooling`. Expected one of \['avg', 'max'\]"),
             ({"num_classes": 1}, "`num_classes`. Expected an integer >= 2"),
@@ -444,31 +509,33 @@ class TestErrors:
     def test_unknown_sizes_allowed_when_large_enough(self):
         model = build_transfer_classifier(C, input_shape=(None, None, 3))
         assert "resize" not in [layer.name for layer in model.layers]
-        assert model.predict(images((40, 48, 3)), verbose=0).shape == (4, C)
+        assert outputs_of(model, images((40, 48, 3))).shape == (4, C)
+
+
+def check_keras_round_trip(model, x, path):
+    """`model` and its `.keras` copy: the same outputs, the same flags."""
+    expected = outputs_of(model, x)
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(outputs_of(restored, x), expected, atol=1e-6)
+    assert [lay.trainable for lay in restored.get_layer("backbone").layers] == [
+        lay.trainable for lay in model.get_layer("backbone").layers
+    ]
+    return expected
 
 
 class TestSerialization:
-    @pytest.mark.parametrize(
-        "kwargs",
-        [
-            dict(input_shape=(28, 28, 1)),
-            dict(input_shape=(32, 32, 3), head="cosine", attention="se"),
-        ],
-        ids=["dense_gray", "cosine_se"],
-    )
-    def test_keras_and_saved_model(self, tmp_path, kwargs):
-        model = build_transfer_classifier(C, **kwargs)
+    def test_keras_and_saved_model(self, tmp_path):
+        # One model and one export (tracing the backbone is the cost) with
+        # every layer to serialize: channel repetition and resizing of a
+        # gray-scale input, SE attention, the cosine head, and a partly
+        # unfrozen backbone.
+        model = build_transfer_classifier(
+            C, input_shape=(28, 28, 1), head="cosine", attention="se"
+        )
         unfreeze_backbone(model, layers=10)
-        x = images(kwargs["input_shape"], seed=4)
-        expected = model.predict(x, verbose=0)
-
-        path = str(tmp_path / "model.keras")
-        model.save(path)
-        restored = keras.saving.load_model(path)
-        np.testing.assert_allclose(restored.predict(x, verbose=0), expected, atol=1e-6)
-        assert [lay.trainable for lay in restored.get_layer("backbone").layers] == [
-            lay.trainable for lay in model.get_layer("backbone").layers
-        ]
+        x = images((28, 28, 1), seed=4)
+        expected = check_keras_round_trip(model, x, str(tmp_path / "model.keras"))
 
         export_path = str(tmp_path / "exported")
         model.export(export_path, verbose=False)
@@ -476,6 +543,13 @@ class TestSerialization:
         np.testing.assert_allclose(
             loaded.serve(tf.constant(x)).numpy(), expected, atol=1e-5
         )
+
+    def test_keras_round_trip_with_the_dense_head(self, tmp_path):
+        # The SavedModel of a Dense head adds nothing to the export above.
+        model = build_transfer_classifier(C, input_shape=(28, 28, 1))
+        unfreeze_backbone(model, layers=10)
+        x = images((28, 28, 1), seed=4)
+        check_keras_round_trip(model, x, str(tmp_path / "model.keras"))
 
     def test_caffe_preprocessing_round_trip(self, tmp_path):
         # ReverseChannels + Normalization as in a ResNet50 classifier, without
