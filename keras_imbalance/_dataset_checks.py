@@ -12,7 +12,7 @@ The rules:
   `(N, height, width, channels)`), finite, the same per-sample shape in
   both splits;
 - labels `y`: integer class ids `(N,)` or `(N, 1)` (integral floats are
-  accepted), non-negative;
+  accepted), non-negative (read by `_labels.integer_class_ids`);
 - the class set: the classes are `0..C-1` with `C = num_classes` when it is
   given (then every label must be `< C`), else the largest training
   label + 1. Without `num_classes`, a training split in which more than half
@@ -23,6 +23,7 @@ The rules:
 
 import numpy as np
 
+from keras_imbalance._labels import integer_class_ids
 from keras_imbalance._validation import invalid
 
 __all__ = ["check_class_ids", "check_inputs", "check_label_set", "checked_arrays"]
@@ -89,38 +90,20 @@ def check_inputs(x_train, x_test):
 
 
 def check_class_ids(y, name):
-    """Class ids `(N,)` from `(N,)` or `(N, 1)` labels, checked but not cast.
+    """Int64 class ids `(N,)`, `N > 0`, from `(N,)` or `(N, 1)` labels.
 
-    Refuses other shapes, non-numeric dtypes, NaN, inf, fractions and
-    negative labels, naming the first bad sample.
+    Refuses other shapes (one-hot rows too: a dataset file stores class
+    ids) and what `integer_class_ids` refuses: non-numeric dtypes
+    (`TypeError`), NaN, inf, fractions and negative labels, naming the first
+    bad sample.
     """
     y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1 or y.size == 0:
+    if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] != 1) or y.size == 0:
         raise ValueError(
             f"`{name}` must hold integer class ids of shape (N,) with N > 0. "
             f"Received: {name}.shape={y.shape}"
         )
-    if y.dtype.kind not in "iuf":
-        raise ValueError(
-            f"`{name}` must hold integer class ids. Received: {name}.dtype={y.dtype}"
-        )
-    if y.dtype.kind == "f":
-        bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(
-                f"`{name}` must hold integer class ids; sample {i} has the label "
-                f"{float(y[i])!r} ({bad.size} non-integer label(s) in all)."
-            )
-    if y.dtype.kind != "u" and y.min() < 0:
-        i = int(np.argmin(y))
-        raise ValueError(
-            f"`{name}` must hold non-negative class ids; sample {i} has the "
-            f"label {y[i].item()!r}."
-        )
-    return y
+    return integer_class_ids(y, name=name)
 
 
 def _label(value):
@@ -198,9 +181,4 @@ def checked_arrays(train, test, num_classes=None):
                 f"y_{split}.shape={y.shape}"
             )
     num_classes = check_label_set(y_train, y_test, num_classes)
-    # Safe now: every label is below num_classes or 2 * (distinct labels).
-    return (
-        (x_train, y_train.astype("int64")),
-        (x_test, y_test.astype("int64")),
-        num_classes,
-    )
+    return (x_train, y_train), (x_test, y_test), num_classes

@@ -11,11 +11,35 @@ integer, a NaN label, or a dense / binary target outside `[0, 1]` raises a
 compiled step (a `tf.function` graph, XLA, a JAX trace), where nothing can be
 raised, turns the affected target rows into NaN so the loss, its gradients
 and the metrics are NaN from that step on.
+
+`integer_class_ids` is the one parser of NumPy-side labels (class counts,
+dataset checks, samplers, evaluation, training loops). Keras is imported
+inside the tensor helpers only, so that the NumPy side runs without it.
 """
 
-import keras
 import numpy as np
-from keras import ops
+
+from keras_imbalance._arrays import to_numpy
+from keras_imbalance._validation import check_positive_int
+
+__all__ = [
+    "ROW_TOLERANCE",
+    "as_float",
+    "check_label_type",
+    "checked_dense_targets",
+    "checked_sparse_labels",
+    "class_ids",
+    "compute_dtype",
+    "concrete_bool",
+    "integer_class_ids",
+    "is_dense",
+    "mark_invalid",
+    "match_binary_rank",
+    "num_classes_of",
+    "one_hot_labels",
+    "sparse_labels",
+    "valid_mask",
+]
 
 _HALF_TYPES = ("float16", "bfloat16")
 # How many offending values a label error lists.
@@ -24,6 +48,8 @@ _SHOWN = 5
 
 def compute_dtype(x):
     """Half-precision inputs are computed in float32; others keep their dtype."""
+    import keras
+
     dtype = keras.backend.standardize_dtype(x.dtype)
     if dtype in _HALF_TYPES or not dtype.startswith("float"):
         return "float32"
@@ -32,6 +58,8 @@ def compute_dtype(x):
 
 def as_float(x):
     """Convert `x` to a tensor in its computation dtype (see `compute_dtype`)."""
+    from keras import ops
+
     x = ops.convert_to_tensor(x)
     return ops.cast(x, compute_dtype(x))
 
@@ -106,6 +134,8 @@ def _raise_or_mark(bad, values, what):
     Returns None when nothing is wrong (or nothing can be known yet and the
     caller should mark with the returned tensor), so: None means clean.
     """
+    from keras import ops
+
     flagged = concrete_bool(ops.any(bad))
     if flagged is None:
         return bad
@@ -127,6 +157,8 @@ def checked_sparse_labels(y_true, y_pred, *, num_classes=None, ignore_class=None
     step `invalid` is the boolean tensor of offending positions (their label
     is replaced by 0), for the caller to turn into NaN.
     """
+    from keras import ops
+
     if len(y_true.shape) == len(y_pred.shape):
         if y_true.shape[-1] != 1:
             raise ValueError(
@@ -194,6 +226,8 @@ def checked_dense_targets(y_true, y_pred, *, ignore_class=None):
     the caller to mark. Values equal to `ignore_class` are allowed (binary
     masks with an ignore value, e.g. 255).
     """
+    from keras import ops
+
     values = ops.convert_to_tensor(y_true)
     if not ops.dtype(values).startswith("float"):
         values = ops.cast(values, "float32")
@@ -214,6 +248,8 @@ def checked_dense_targets(y_true, y_pred, *, ignore_class=None):
 
 def mark_invalid(target, invalid):
     """NaN in every entry of `target` whose position is `invalid`."""
+    from keras import ops
+
     if invalid is None:
         return target
     if len(invalid.shape) < len(target.shape):
@@ -223,6 +259,8 @@ def mark_invalid(target, invalid):
 
 def class_ids(y_true, y_pred):
     """Integer class ids of shape `y_pred.shape[:-1]` from either label form."""
+    from keras import ops
+
     if is_dense(y_true, y_pred) and y_pred.shape[-1] != 1:
         return ops.argmax(y_true, axis=-1)
     return sparse_labels(y_true, y_pred)
@@ -237,6 +275,8 @@ def valid_mask(y_true, y_pred, ignore_class):
     keeps integer and one-hot labels equivalent. Returns None when
     `ignore_class` is None.
     """
+    from keras import ops
+
     if ignore_class is None:
         return None
     if is_dense(y_true, y_pred):
@@ -255,6 +295,8 @@ def one_hot_labels(y_true, y_pred, *, ignore_class=None, label_smoothing=0.0):
     loss written as a sum over `target * term` is zero there. Invalid labels
     raise, or in a compiled step give a NaN row (module docstring).
     """
+    from keras import ops
+
     num_classes = num_classes_of(y_pred)
     if is_dense(y_true, y_pred):
         values, invalid = checked_dense_targets(y_true, y_pred)
@@ -284,6 +326,8 @@ def match_binary_rank(y_true, y_pred, *, ignore_class=None):
     Targets must lie in `[0, 1]` (or equal `ignore_class`): see the module
     docstring for what happens otherwise.
     """
+    from keras import ops
+
     if len(y_true.shape) == len(y_pred.shape) - 1 and y_pred.shape[-1] == 1:
         y_true = ops.expand_dims(y_true, -1)
     if len(y_true.shape) != len(y_pred.shape):
@@ -294,3 +338,102 @@ def match_binary_rank(y_true, y_pred, *, ignore_class=None):
     _check_positions(tuple(y_true.shape), tuple(y_pred.shape), y_pred.shape)
     values, invalid = checked_dense_targets(y_true, y_pred, ignore_class=ignore_class)
     return mark_invalid(ops.cast(values, y_pred.dtype), invalid)
+
+
+# --- NumPy labels ---------------------------------------------------------------
+
+#: How far a one-hot / probability row's sum may be from 1.
+ROW_TOLERANCE = 1e-3
+_ONE_LABEL = (
+    "must hold one label per sample: integer class ids of shape (N,) or (N, 1), "
+    "or one-hot / probability rows of shape (N, C)"
+)
+
+
+def _ids_from_rows(y, num_classes, name):
+    """Argmax of one-hot / probability rows `(N, C)`, checked to be such rows."""
+    if num_classes is not None and y.shape[1] != num_classes:
+        raise ValueError(
+            f"`{name}` holds one-hot rows of width {y.shape[1]}, but "
+            f"num_classes={num_classes}. Received: {name}.shape={y.shape}"
+        )
+    values = y.astype("float64")
+    rows_ok = np.all(values >= 0, axis=1) & (
+        np.abs(values.sum(axis=1) - 1.0) <= ROW_TOLERANCE
+    )
+    if not rows_ok.all():  # NaN rows fail both tests
+        row = int(np.flatnonzero(~rows_ok)[0])
+        raise ValueError(
+            f"`{name}` {_ONE_LABEL} (non-negative, summing to 1); row {row} of "
+            f"{name}.shape={y.shape} is {y[row].tolist()}."
+        )
+    return values.argmax(axis=1).astype("int64")
+
+
+def integer_class_ids(y, num_classes=None, *, name="y"):
+    """Integer class ids, int64 `(N,)`, from any one-label-per-sample form.
+
+    Args:
+        y: Class ids `(N,)` or `(N, 1)` (integers, or floats with integral
+            values), or one-hot / probability rows `(N, C)` with `C > 1`
+            (read by their argmax); an array, a list or a tensor.
+        num_classes: The number of classes `C`, or `None`. When given, every
+            id must be below it and rows must be `C` wide.
+        name: The argument's name, for the error messages.
+
+    Returns an int64 NumPy array of shape `(N,)` (`N` may be 0).
+
+    Raises:
+        TypeError: for strings, objects and booleans.
+        ValueError: for another shape, rows that are not probabilities, NaN,
+            inf, fractions, negative ids or ids `>= num_classes` (naming
+            `name` and the first bad sample).
+
+    Example:
+
+    >>> integer_class_ids([[0], [2], [1]]).tolist()
+    [0, 2, 1]
+    >>> integer_class_ids(np.eye(3)[[2, 0]]).tolist()
+    [2, 0]
+    >>> integer_class_ids([0, 3], num_classes=3, name="y_test")
+    Traceback (most recent call last):
+    ...
+    ValueError: Found the label 3, but num_classes=3. Labels must lie in [0, 2]: \
+sample 1 of `y_test` is out of range.
+    """
+    if num_classes is not None:
+        num_classes = check_positive_int("num_classes", num_classes)
+    y = to_numpy(y)
+    if y.dtype.kind not in "iuf":  # strings, objects, booleans, complex
+        raise TypeError(
+            f"`{name}` must hold integer class ids. Received: {name}.dtype={y.dtype}"
+        )
+    if y.ndim == 2 and y.shape[1] > 1:
+        return _ids_from_rows(y, num_classes, name)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"`{name}` {_ONE_LABEL}. Received: {name}.shape={y.shape}")
+    if y.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"`{name}` must hold integer class ids; sample {i} has the label "
+                f"{float(y[i])!r} ({bad.size} non-integer label(s) in all)."
+            )
+    ids = y.astype("int64")
+    if ids.size and ids.min() < 0:
+        i = int(np.argmin(ids))  # the smallest label, at its first sample
+        raise ValueError(
+            f"`{name}` must hold non-negative class ids; sample {i} has the "
+            f"label {int(ids[i])}."
+        )
+    if num_classes is not None and ids.size and ids.max() >= num_classes:
+        i = int(np.argmax(ids))  # the largest label, at its first sample
+        raise ValueError(
+            f"Found the label {int(ids[i])}, but num_classes={num_classes}. "
+            f"Labels must lie in [0, {num_classes - 1}]: sample {i} of `{name}` "
+            "is out of range."
+        )
+    return ids

@@ -4,18 +4,48 @@ Errors follow the Keras form::
 
     Invalid value for argument `gamma`. Expected a non-negative float.
     Received: gamma=-1
+
+NumPy / tensor conversions (`plain`, `unwrap_tensor`) live in `_arrays`.
 """
 
 import numbers
 
 import numpy as np
 
+from keras_imbalance._arrays import plain, unwrap_tensor
+
+__all__ = [
+    "SEED_BITS",
+    "check_bool",
+    "check_class_counts",
+    "check_class_weight",
+    "check_float",
+    "check_length",
+    "check_one_of",
+    "check_optional_int",
+    "check_positive_int",
+    "check_scalar_or_per_class",
+    "check_seed",
+    "invalid",
+    "is_integer",
+    "is_seed",
+    "plain_class_weight",
+    "plain_counts",
+]
+
+#: Training and data seeds are 32-bit: what NumPy, Keras and every backend take.
+SEED_BITS = 32
+
 
 def invalid(name, expected, received):
-    """Return the Keras-style `ValueError` for argument `name`."""
+    """Return the Keras-style `ValueError` for argument `name`.
+
+    NumPy scalars and arrays in `received` are shown as Python values
+    (`plain`): `Received: ratio=0.5`, not `np.float64(0.5)`.
+    """
     return ValueError(
         f"Invalid value for argument `{name}`. Expected {expected}. "
-        f"Received: {name}={received!r}"
+        f"Received: {name}={plain(received)!r}"
     )
 
 
@@ -58,11 +88,16 @@ def check_one_of(name, value, allowed):
     return value
 
 
+def is_integer(value):
+    """A Python or NumPy integer, not a boolean."""
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
+        value, bool
+    )
+
+
 def check_positive_int(name, value):
     """An integer >= 1, returned as a Python int."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise invalid(name, "a positive integer", value)
-    if value < 1:
+    if not is_integer(value) or value < 1:
         raise invalid(name, "a positive integer", value)
     return int(value)
 
@@ -71,22 +106,42 @@ def check_optional_int(name, value, *, low=0):
     """`None` or an integer >= `low` (e.g. `ignore_class`)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+    if not is_integer(value):
         raise invalid(name, "None or an integer", value)
     if low is not None and value < low:
         raise invalid(name, f"None or an integer >= {low}", value)
     return int(value)
 
 
-def _plain(value):
-    """A JSON-plain copy of a scalar or a sequence (for `get_config`)."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def is_seed(value, bits=SEED_BITS):
+    """An integer in `[0, 2**bits)`; with `bits=None`, any integer."""
+    if not is_integer(value):
+        return False
+    return bits is None or 0 <= value < 2**bits
+
+
+def check_seed(name, value, *, bits=SEED_BITS, allow_none=True):
+    """A seed (see `is_seed`) as a Python int, or `None` when allowed.
+
+    Example:
+
+    >>> check_seed("seed", 7), check_seed("seed", None)
+    (7, None)
+    >>> check_seed("data_seed", 2**32, allow_none=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid value for argument `data_seed`. Expected an integer in \
+[0, 2**32). Received: data_seed=4294967296
+    """
+    if value is None and allow_none:
+        return None
+    if not is_seed(value, bits):
+        expected = "an integer" if bits is None else f"an integer in [0, 2**{bits})"
+        raise invalid(name, f"None or {expected}" if allow_none else expected, value)
+    return int(value)
+
+
+# The name the losses and metrics import (`get_config` values): `plain`.
 
 
 def check_scalar_or_per_class(name, value, *, allow_none=False, low=0.0, high=None):
@@ -100,8 +155,7 @@ def check_scalar_or_per_class(name, value, *, allow_none=False, low=0.0, high=No
         if allow_none:
             return None
         raise invalid(name, "a float or a sequence of floats", value)
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-        value = value.numpy()
+    value = unwrap_tensor(value)
     if _is_real(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
         return check_float(name, float(value), low=low, high=high)
     try:
@@ -114,7 +168,7 @@ def check_scalar_or_per_class(name, value, *, allow_none=False, low=0.0, high=No
     if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
         raise invalid(name, words, value)
     if np.any(array < low) or (high is not None and np.any(array > high)):
-        raise invalid(name, words, _plain(value))
+        raise invalid(name, words, plain(value))
     return array.tolist()
 
 
@@ -124,8 +178,7 @@ def check_class_counts(name, value, *, integer=True):
     Counts are whole numbers (`integer=False` for priors and other
     per-class masses, which may be fractional).
     """
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-        value = value.numpy()
+    value = unwrap_tensor(value)
     if isinstance(value, dict):
         raise invalid(
             name, "a 1-D sequence of non-negative counts, one per class", value
@@ -138,15 +191,15 @@ def check_class_counts(name, value, *, integer=True):
         ) from None
     expected = "a 1-D sequence of non-negative counts, one per class, not all zero"
     if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
-        raise invalid(name, expected, _plain(value))
+        raise invalid(name, expected, plain(value))
     if np.any(array < 0) or not np.any(array > 0):
-        raise invalid(name, expected, _plain(value))
+        raise invalid(name, expected, plain(value))
     if integer and np.any(array != np.round(array)):
         raise invalid(
             name,
             "whole-number counts of samples per class (use `class_counts(y)`; "
             "fractional counts are not sample counts)",
-            _plain(value),
+            plain(value),
         )
     return array
 
@@ -168,8 +221,7 @@ def check_class_weight(name, value, num_classes=None):
     A dict may leave classes out when `num_classes` is known; they get 1.0
     (as in `fit(class_weight=...)`). Returns a list of floats.
     """
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-        value = value.numpy()
+    value = unwrap_tensor(value)
     expected = "a 1-D sequence of non-negative floats or a dict {class: weight}"
     if isinstance(value, dict):
         if not value:
@@ -199,15 +251,15 @@ def check_class_weight(name, value, num_classes=None):
         except (TypeError, ValueError):
             raise invalid(name, expected, value) from None
     if array.ndim != 1 or array.size == 0:
-        raise invalid(name, expected, _plain(value))
+        raise invalid(name, expected, plain(value))
     if not np.all(np.isfinite(array)) or np.any(array < 0):
-        raise invalid(name, expected, _plain(value))
+        raise invalid(name, expected, plain(value))
     if not np.any(array > 0):
         raise invalid(
             name,
             "weights that are not all zero (all-zero weights make every loss "
             "term zero, so nothing would be learned)",
-            _plain(value),
+            plain(value),
         )
     return array.tolist()
 

@@ -6,6 +6,8 @@ take their results (`class_counts`) as arguments rather than guessing them.
 
 import numpy as np
 
+from keras_imbalance._arrays import is_dataset, to_numpy
+from keras_imbalance._labels import ROW_TOLERANCE, integer_class_ids
 from keras_imbalance._validation import (
     check_class_counts,
     check_float,
@@ -23,78 +25,64 @@ __all__ = [
 _METHODS = ("balanced", "inverse", "sqrt_inverse", "effective_number")
 
 
-def _is_dataset(y):
-    return hasattr(y, "as_numpy_iterator") and hasattr(y, "element_spec")
+def _looks_dense(y, num_classes=None):
+    """True when the last axis of `y` holds one-hot or probability rows.
+
+    Rows of at least 2 non-negative numbers that each sum to 1 (integer rows
+    only with 0s and 1s unless `num_classes` names their width).
+
+    Otherwise labels are class ids of any shape, flattened: a mask
+    `(N, H, W)` of ids is counted per pixel, not read as `(N, H)` rows.
+    """
+    y = np.asarray(y)
+    if y.ndim < 2 or y.shape[-1] < 2 or y.size == 0:
+        return False
+    if num_classes is not None and y.shape[-1] != num_classes:
+        return False
+    if y.dtype.kind not in "iuf" or np.any(y < 0):
+        return False
+    if y.dtype.kind in "iu" and num_classes is None and np.any(y > 1):
+        return False
+    return bool(np.all(np.abs(y.sum(axis=-1) - 1.0) <= ROW_TOLERANCE))
 
 
-def _to_numpy(y):
-    if hasattr(y, "numpy") and not isinstance(y, np.ndarray):
-        return np.asarray(y.numpy())
-    if hasattr(y, "__array__") or isinstance(y, (list, tuple)):
-        return np.asarray(y)
+def _array_of_labels(y):
+    if hasattr(y, "__array__") or hasattr(y, "numpy") or isinstance(y, (list, tuple)):
+        return to_numpy(y)
     raise TypeError(
         "`y` must be an array of labels, one-hot labels, or a tf.data.Dataset "
         f"of (x, y) pairs. Received: y of type {type(y).__name__}"
     )
 
 
-def _looks_dense(y, num_classes):
-    """One-hot or soft labels: rows of the last axis that each sum to 1."""
-    if y.ndim < 2 or y.shape[-1] < 2 or y.size == 0:
-        return False
-    if num_classes is not None and y.shape[-1] != num_classes:
-        return False
-    if not np.issubdtype(y.dtype, np.number) or np.any(y < 0):
-        return False
-    if np.issubdtype(y.dtype, np.integer) and num_classes is None and np.any(y > 1):
-        return False
-    return bool(np.allclose(y.sum(axis=-1), 1.0, atol=1e-3))
+def _labels_to_count(y, num_classes, ignore_class):
+    """`(labels, one-hot width or None)`: the flat class ids of `y` to count.
 
-
-def _integer_labels(y, num_classes, ignore_class):
-    """Flattened integer labels from integer, one-hot or soft labels."""
+    One-hot / soft rows (`_looks_dense`) count by their argmax; integer labels
+    of any shape are flattened and checked by `integer_class_ids` (booleans
+    count as 0 / 1), with `ignore_class` taken out.
+    """
     if y.size == 0:
         raise ValueError("Cannot count classes of empty labels: `y` has no samples.")
     if _looks_dense(y, num_classes):
-        labels = y.argmax(axis=-1).ravel()
+        labels = integer_class_ids(y.reshape(-1, y.shape[-1]), num_classes)
         if ignore_class is not None:
             # As in the losses and metrics: a one-hot row whose class is
             # `ignore_class` is ignored, like the integer label.
             labels = labels[labels != ignore_class]
         return labels, y.shape[-1]
-    if np.issubdtype(y.dtype, np.bool_):
-        y = y.astype("int64")
-    if not np.issubdtype(y.dtype, np.number):
-        raise ValueError(
-            "Labels must be integers or one-hot rows. Received labels of dtype "
-            f"{y.dtype}."
-        )
-    y = y.ravel()
-    if np.issubdtype(y.dtype, np.floating):
-        if not np.all(np.isfinite(y)):
-            raise ValueError("Labels must be finite; found NaN or inf in `y`.")
-        if not np.all(y == np.round(y)):
-            bad = y[y != np.round(y)][0]
-            raise ValueError(
-                "Labels must be integer class ids (or one-hot rows); found the "
-                f"non-integer float label {float(bad)!r}."
-            )
-    y = y.astype("int64")
-    if ignore_class is not None:
-        y = y[y != ignore_class]
-        if y.size == 0:
-            # The caller decides: one all-void mask in a dataset is no error.
-            return y, None
-    if y.min() < 0:
-        raise ValueError(
-            f"Labels must be non-negative class ids; found the label {int(y.min())}."
-        )
-    if num_classes is not None and y.max() >= num_classes:
-        raise ValueError(
-            f"Found the label {int(y.max())}, but num_classes={num_classes}: "
-            f"labels must be in [0, {num_classes - 1}]."
-        )
-    return y, None
+    flat = y.reshape(-1)
+    if flat.dtype == np.bool_:
+        flat = flat.astype("int64")
+    keep = None
+    if ignore_class is not None and flat.dtype.kind in "iuf":
+        keep = flat != ignore_class
+        flat = np.where(keep, flat, 0)  # checked in place: errors keep positions
+    labels = integer_class_ids(flat, num_classes)
+    if keep is not None:
+        # An empty result is for the caller: one all-void mask is no error.
+        labels = labels[keep]
+    return labels, None
 
 
 def class_counts(y, num_classes=None, *, ignore_class=None):
@@ -115,7 +103,8 @@ def class_counts(y, num_classes=None, *, ignore_class=None):
 
     Raises:
         ValueError: for empty input, negative labels, labels `>= num_classes`,
-            or non-integer float labels.
+            or non-integer float labels (see `integer_class_ids`).
+        TypeError: for labels that are not numbers (strings, objects).
 
     Example:
 
@@ -127,9 +116,9 @@ def class_counts(y, num_classes=None, *, ignore_class=None):
     if num_classes is not None:
         num_classes = check_optional_int("num_classes", num_classes, low=1)
     ignore_class = check_optional_int("ignore_class", ignore_class, low=None)
-    if _is_dataset(y):
+    if is_dataset(y):
         return _dataset_class_counts(y, num_classes, ignore_class)
-    labels, width = _integer_labels(_to_numpy(y), num_classes, ignore_class)
+    labels, width = _labels_to_count(_array_of_labels(y), num_classes, ignore_class)
     if labels.size == 0:
         raise ValueError(
             f"Every label equals ignore_class={ignore_class}: nothing to count."
@@ -162,7 +151,7 @@ def _dataset_class_counts(dataset, num_classes, ignore_class):
             y = y.reshape(1, -1) if single_row else y.reshape(1)
         if y.size == 0:
             continue
-        labels, width = _integer_labels(y, num_classes, ignore_class)
+        labels, width = _labels_to_count(y, num_classes, ignore_class)
         seen = seen or labels.size > 0
         size = max(counts.size, width or 0, int(labels.max(initial=-1)) + 1)
         counts = np.pad(counts, (0, size - counts.size))

@@ -350,6 +350,22 @@ class ExportedModel:
             here because the restored functions need it alive (its variables
             are freed with it).
         input_signature: The `tf.TensorSpec` structure of the inputs.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import keras
+    >>> inputs = keras.Input((3,))
+    >>> model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    >>> path = os.path.join(tempfile.mkdtemp(), "model")
+    >>> export_saved_model(model, path, class_names=["a", "b"])
+    >>> predict = load_exported(path)
+    >>> isinstance(predict, ExportedModel), tuple(predict.input_signature.shape)
+    (True, (None, 3))
+    >>> out = predict(np.zeros((2, 3)))  # zero inputs: logits 0, a tie
+    >>> out["class_name"].tolist(), out["probabilities"].tolist()
+    (['a', 'a'], [[0.5, 0.5], [0.5, 0.5]])
     """
 
     def __init__(self, path):

@@ -22,9 +22,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_imbalance._arrays import plain
 from keras_imbalance._confusion import ConfusionMatrixMetric, masked_mean
+from keras_imbalance._names import SHOT_GROUPS
 from keras_imbalance._validation import (
-    _plain,
     check_float,
     check_one_of,
     plain_counts,
@@ -207,9 +208,6 @@ class GeometricMeanRecall(ConfusionMatrixMetric):
         return config
 
 
-_GROUPS = ("many", "medium", "few")
-
-
 def group_of_classes(class_counts, group, many_threshold=100, few_threshold=20):
     """Indices of the classes in a shot group of the long-tail literature.
 
@@ -222,7 +220,7 @@ def group_of_classes(class_counts, group, many_threshold=100, few_threshold=20):
     [3, 4]
     """
     counts = np.asarray(plain_counts("class_counts", class_counts))
-    check_one_of("group", group, _GROUPS)
+    check_one_of("group", group, SHOT_GROUPS)
     if group == "many":
         return np.flatnonzero(counts > many_threshold)
     if group == "few":
@@ -279,7 +277,7 @@ class GroupAccuracy(ConfusionMatrixMetric):
         dtype=None,
     ):
         counts = plain_counts("class_counts", class_counts)
-        check_one_of("group", group, _GROUPS)
+        check_one_of("group", group, SHOT_GROUPS)
         many_threshold = check_float("many_threshold", many_threshold, low=0)
         few_threshold = check_float(
             "few_threshold", few_threshold, low=0, high=many_threshold
@@ -316,7 +314,7 @@ class GroupAccuracy(ConfusionMatrixMetric):
         del config["num_classes"]
         config.update(
             {
-                "class_counts": _plain(self.class_counts),
+                "class_counts": plain(self.class_counts),
                 "group": self.group,
                 "many_threshold": self.many_threshold,
                 "few_threshold": self.few_threshold,

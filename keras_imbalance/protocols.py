@@ -42,6 +42,7 @@ from keras_imbalance._validation import (
     check_float,
     check_one_of,
     check_optional_int,
+    check_positive_int,
     invalid,
 )
 
@@ -86,6 +87,14 @@ class TrainingProtocol:
             are divided by their mean over the training distribution, the
             expected value of that per-batch sum over the batch size).
             Defaults to `"batch_size"`.
+
+    Example:
+
+    >>> fast = PROTOCOLS["default"].replace(learning_rate=0.01, batch_size=64)
+    >>> fast.name, fast.optimizer, fast.learning_rate, fast.batch_size
+    ('default (modified)', 'adam', 0.01, 64)
+    >>> TrainingProtocol.from_config(fast.get_config()) == fast
+    True
     """
 
     name: str = "custom"
@@ -120,12 +129,7 @@ class TrainingProtocol:
             )
         object.__setattr__(self, "step_fractions", tuple(float(f) for f in fractions))
         check_float("step_factor", self.step_factor, low=0, high=1, low_open=True)
-        if (
-            isinstance(self.batch_size, bool)
-            or not isinstance(self.batch_size, int)
-            or self.batch_size < 1
-        ):
-            raise invalid("batch_size", "a positive integer", self.batch_size)
+        check_positive_int("batch_size", self.batch_size)
         check_bool("precise_bn", self.precise_bn)
         check_one_of("drw_normalization", self.drw_normalization, _DRW_NORMALIZATIONS)
 
@@ -185,6 +189,15 @@ class EpochSchedule:
         peak: Peak learning rate. Defaults to `protocol.learning_rate`.
         warmup: Whether the stage warms up (a second stage restarting the
             schedule does not). Defaults to `True`.
+
+    Example:
+
+    >>> schedule = EpochSchedule(get("default"), 10)  # cosine decay from 1e-3
+    >>> [round(schedule(epoch), 6) for epoch in (0, 5, 9)]
+    [0.001, 0.0005, 2.4e-05]
+    >>> second_stage = EpochSchedule(get("ldam"), 200, warmup=False)
+    >>> [second_stage(epoch) for epoch in (0, 160, 180)]
+    [0.1, 0.001, 1e-05]
     """
 
     def __init__(self, protocol, epochs, *, peak=None, warmup=True):
@@ -231,7 +244,15 @@ PROTOCOLS = {
 
 
 def get(protocol):
-    """A `TrainingProtocol` from a name of `PROTOCOLS`, a config dict or itself."""
+    """A `TrainingProtocol` from a name of `PROTOCOLS`, a config dict or itself.
+
+    Example:
+
+    >>> get("ldam").optimizer, get("ldam").batch_size
+    ('sgd', 128)
+    >>> get(get("default").get_config()) == get("default")
+    True
+    """
     if isinstance(protocol, TrainingProtocol):
         return protocol
     if isinstance(protocol, dict):

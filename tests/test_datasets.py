@@ -9,6 +9,7 @@ import pytest
 
 from keras_imbalance import datasets
 from keras_imbalance.datasets import (
+    _fashion_mnist,
     load_digits_lt,
     load_fashion_mnist_lt,
     load_npz,
@@ -256,7 +257,7 @@ def nowhere(tmp_path, monkeypatch):
 
     monkeypatch.delenv("KERAS_IMBALANCE_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.setattr(datasets, "_SYSTEM_DIR", str(tmp_path / "no_system"))
+    monkeypatch.setattr(_fashion_mnist, "SYSTEM_DIR", str(tmp_path / "no_system"))
 
     def offline():
         raise OSError("no network")
@@ -355,10 +356,11 @@ def test_fashion_mnist_validation(nowhere):
     not os.path.isdir(SYSTEM_DIR),
     reason="Debian package dataset-fashion-mnist is not installed",
 )
+@pytest.mark.slow
 def test_real_fashion_mnist(monkeypatch, tmp_path):
     monkeypatch.delenv("KERAS_IMBALANCE_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no Keras cache
-    raw = datasets._load_fashion_mnist(None)
+    raw = _fashion_mnist.load_fashion_mnist(None)
     (x_all, y_all), (_, y_test0) = raw
     assert x_all.shape == (60000, 28, 28) and y_all.shape == (60000,)
     assert np.bincount(y_all).tolist() == [6000] * 10

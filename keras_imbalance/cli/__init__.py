@@ -42,6 +42,14 @@ def main(argv=None):
         that cannot be written (one line `keras-imbalance: error: ...` on
         stderr; argparse's usage errors also give 2). Errors during training
         are not caught.
+
+    Example:
+
+    >>> main(["compare", "--epochs", "0"])
+    2
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    keras-imbalance ...
+    0
     """
     # Before TensorFlow can be imported: no C++ info, warning or error logs.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

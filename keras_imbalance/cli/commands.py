@@ -11,12 +11,15 @@ import warnings
 import numpy as np
 
 from keras_imbalance._files import atomic_path, describe_os_error, write_text_atomic
+from keras_imbalance._names import SHOT_GROUPS
 from keras_imbalance.cli import outputs
 from keras_imbalance.cli.display import Display, console, fmt, results_table
 from keras_imbalance.cli.parser import PROG, UsageError, one_line
 from keras_imbalance.cli.quiet import import_keras_quietly
 
-__all__ = ["run_compare", "run_inspect"]
+# The command's implementation: no public API here (the entry point is
+# `keras_imbalance.cli.main`); the names are imported by the other cli modules.
+__all__ = []
 
 # Errors in the user's data or files, reported as one line (exit 2).
 _DATA_ERRORS = (ValueError, TypeError, OSError)
@@ -296,7 +299,7 @@ def run_inspect(args):
     balanced = compute_class_weights(counts)
     effective = compute_class_weights(counts, "effective_number", beta=0.9999)
     group = {}
-    for name in ("many", "medium", "few"):
+    for name in SHOT_GROUPS:
         for c in group_of_classes(counts, name, *thresholds):
             group[int(c)] = name
     table = Table(
@@ -327,15 +330,14 @@ def run_inspect(args):
         "", "total", str(sum(counts)), str(sum(data["test_counts"])), "", "", ""
     )
     out.print(table)
-    sizes = {g: list(group.values()).count(g) for g in ("many", "medium", "few")}
+    sizes = {g: list(group.values()).count(g) for g in SHOT_GROUPS}
     present = [n for n in counts if n > 0]
     out.print(
         "imbalance ratio (largest / smallest non-empty train class): "
         f"{max(present) / min(present):.4g}"
     )
     out.print(
-        "shot groups: "
-        + ", ".join(f"{sizes.get(g, 0)} {g}" for g in ("many", "medium", "few"))
+        "shot groups: " + ", ".join(f"{sizes.get(g, 0)} {g}" for g in SHOT_GROUPS)
     )
     out.print(
         "balanced weights are N / (K n_c) "

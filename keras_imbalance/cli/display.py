@@ -3,7 +3,11 @@
 import math
 import time
 
-__all__ = ["Display", "ProgressTracker", "console", "fmt", "fmt_seconds"]
+from keras_imbalance._names import SHOT_GROUPS, shot_accuracy_name
+
+# The command's implementation: no public API here (the entry point is
+# `keras_imbalance.cli.main`); the names are imported by the other cli modules.
+__all__ = []
 
 
 def fmt(value, digits=4):
@@ -217,9 +221,7 @@ def results_table(comparison, split="test"):
         ("balanced_accuracy", "bal.\nacc."),
         ("macro_f1", "macro\nF1"),
         ("g_mean", "G-mean"),
-        ("many_shot_accuracy", "many\nshot"),
-        ("medium_shot_accuracy", "medium\nshot"),
-        ("few_shot_accuracy", "few\nshot"),
+        *((shot_accuracy_name(group), f"{group}\nshot") for group in SHOT_GROUPS),
     )
     for _, header in columns:
         table.add_column(header, justify="right", no_wrap=True, min_width=6)

@@ -29,15 +29,9 @@ import tempfile
 from keras_imbalance import _catalog
 from keras_imbalance._files import describe_os_error, fsync_dir, stale_temporaries
 
-__all__ = [
-    "RESULTS",
-    "TEMPORARY_PREFIX",
-    "Staging",
-    "WriteError",
-    "clean_stale",
-    "compare_files",
-    "safe_filename",
-]
+# The command's implementation: no public API here (the entry point is
+# `keras_imbalance.cli.main`); the names are imported by the other cli modules.
+__all__ = []
 
 RESULTS = "results.json"
 MODEL = "best_model"

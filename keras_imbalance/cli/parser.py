@@ -7,10 +7,12 @@ Everything here runs before Keras or TensorFlow is imported, so `--help`,
 import argparse
 import math
 
-from keras_imbalance import __version__, _catalog, protocols
+from keras_imbalance import __version__, _catalog, _validation, protocols
 from keras_imbalance.datasets import DATASETS, is_npz_path
 
-__all__ = ["DEFAULT_EPOCHS", "DEFAULT_OUTPUT", "PROG", "UsageError", "build", "check"]
+# The command's implementation: no public API here (the entry point is
+# `keras_imbalance.cli.main`); the names are imported by the other cli modules.
+__all__ = []
 
 PROG = "keras-imbalance"
 DEFAULT_DATASET = "digits-lt"
@@ -33,10 +35,16 @@ def one_line(message):
 
 
 def invalid(option, expected, received):
-    return UsageError(
-        f"Invalid value for argument `{option}`. Expected {expected}. "
-        f"Received: {option}={received!r}"
-    )
+    """`_validation.invalid`'s message, as a `UsageError`."""
+    return UsageError(str(_validation.invalid(option, expected, received)))
+
+
+def _checked(check, option, value, **options):
+    """`check(option, value, **options)` (a `_validation` check), as a usage error."""
+    try:
+        return check(option, value, **options)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _names(value, available, option, noun):
@@ -60,10 +68,11 @@ def _seeds(value, option):
         seeds = None
     if (
         not seeds
-        or any(not 0 <= s < 2**32 for s in seeds)
+        or any(not _validation.is_seed(s) for s in seeds)
         or len(set(seeds)) != len(seeds)
     ):
-        raise invalid(option, "distinct integers in [0, 2**32), comma-separated", value)
+        words = f"distinct integers in [0, 2**{_validation.SEED_BITS}), comma-separated"
+        raise invalid(option, words, value)
     if len(seeds) > MAX_SEEDS:
         raise invalid(option, f"at most {MAX_SEEDS} seeds", f"{len(seeds)} seeds")
     return seeds
@@ -95,8 +104,7 @@ def check(args):
     ratio = args.imbalance_ratio
     if ratio is not None and (not math.isfinite(ratio) or ratio < 1):
         raise invalid("--imbalance-ratio", "a float >= 1", ratio)
-    if not 0 <= args.data_seed < 2**32:
-        raise invalid("--data-seed", "an integer in [0, 2**32)", args.data_seed)
+    _checked(_validation.check_seed, "--data-seed", args.data_seed, allow_none=False)
     if args.num_classes is not None and args.num_classes < 2:
         raise invalid("--num-classes", "an integer >= 2", args.num_classes)
     args.shot_thresholds = _thresholds(args.shot_thresholds)
@@ -105,8 +113,8 @@ def check(args):
     if args.command != "compare":
         return args
     for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
-        if value is not None and value < 1:
-            raise invalid(option, "a positive integer", value)
+        if value is not None:
+            _checked(_validation.check_positive_int, option, value)
     if args.strategies is None or args.strategies.strip().lower() == "all":
         args.strategies = list(_catalog.STRATEGIES)
     else:

@@ -14,7 +14,9 @@ import re
 import sys
 import tempfile
 
-__all__ = ["import_keras_quietly"]
+# The command's implementation: no public API here (the entry point is
+# `keras_imbalance.cli.main`); the names are imported by the other cli modules.
+__all__ = []
 
 _TF_LOG_LINE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\)"

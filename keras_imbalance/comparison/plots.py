@@ -2,7 +2,8 @@
 
 import numpy as np
 
-__all__ = ["confusion_figure", "recall_heatmap"]
+# Helpers of `Comparison` (no public API of their own).
+__all__ = []
 
 
 def _head_to_tail(comparison):

@@ -1,14 +1,16 @@
 """Markdown renderings of a `Comparison`: the table and `report.md`."""
 
-__all__ = ["format_mean_std", "markdown_report", "markdown_table"]
+from keras_imbalance._names import SHOT_GROUPS, shot_accuracy_name
 
+# Helpers of `Comparison` (no public API of their own).
+__all__ = []
+
+# `(summary metric, column header)` of the table.
 _COLUMNS = (
     ("balanced_accuracy", "bal. acc."),
     ("macro_f1", "macro F1"),
     ("g_mean", "G-mean"),
-    ("many_shot_accuracy", "many"),
-    ("medium_shot_accuracy", "medium"),
-    ("few_shot_accuracy", "few"),
+    *((shot_accuracy_name(group), group) for group in SHOT_GROUPS),
 )
 
 

@@ -9,22 +9,14 @@ import os
 
 import numpy as np
 
+from keras_imbalance._arrays import json_plain
 from keras_imbalance._files import write_text_atomic
+from keras_imbalance._names import SUMMARY_METRICS
 from keras_imbalance.evaluation import ImbalanceReport
 
 __all__ = ["SUMMARY_METRICS", "Comparison", "Run", "chance_warnings"]
 
-#: The scalar metrics of every run, in table order.
-SUMMARY_METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "macro_f1",
-    "g_mean",
-    "many_shot_accuracy",
-    "medium_shot_accuracy",
-    "few_shot_accuracy",
-    "ece",
-)
+# SUMMARY_METRICS (from `_names`): the scalar metrics of every run, in table order.
 
 #: The metric that chooses the best strategy, on the validation split.
 SELECTION_METRIC = "balanced_accuracy"
@@ -67,22 +59,6 @@ def chance_warnings(report):
     return warnings
 
 
-def json_plain(value):
-    """A JSON-plain copy: NumPy scalars to Python, non-finite floats to None."""
-    if isinstance(value, dict):
-        return {str(k): json_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [json_plain(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    return value
-
-
 @dataclasses.dataclass
 class Run:
     """One strategy trained with one seed, evaluated on both splits.
@@ -97,6 +73,17 @@ class Run:
             splits.
         train_seconds: Wall-clock training time (evaluation excluded).
         warnings: `chance_warnings` of the test report.
+
+    Example:
+
+    >>> from keras_imbalance.evaluation import evaluate_imbalanced
+    >>> report = evaluate_imbalanced([0, 0, 1, 1, 2], y=[0, 0, 1, 2, 2])
+    >>> run = Run("ce", 0, params={}, tuned_params={}, validation=report,
+    ...           test=report, train_seconds=1.5)
+    >>> round(run.report("test").balanced_accuracy, 4)
+    0.8333
+    >>> Run.from_dict(run.to_dict()) == run
+    True
     """
 
     strategy: str
@@ -173,6 +160,23 @@ class Comparison:
         models: `{strategy: keras.Model}`, the run with the best validation
             score of each strategy, when `compare(keep_models=True)`; else
             `{}`.
+
+    Example:
+
+    >>> from keras_imbalance.evaluation import evaluate_imbalanced
+    >>> y = [0, 0, 1, 2, 2]
+    >>> ce = evaluate_imbalanced([0, 0, 0, 1, 2], y=y)
+    >>> bs = evaluate_imbalanced([0, 0, 1, 2, 2], y=y)
+    >>> result = Comparison(
+    ...     [Run("ce", 0, {}, {}, ce, ce, 1.0),
+    ...      Run("balanced_softmax", 0, {}, {}, bs, bs, 1.0)],
+    ...     setup={"dataset": "toy"})
+    >>> result
+    <Comparison of 2 strategies x 1 seeds, best on validation: 'balanced_softmax'>
+    >>> result.strategies, result.close_to_best
+    (['ce', 'balanced_softmax'], ['balanced_softmax'])
+    >>> Comparison.from_json(result.to_json()).best
+    'balanced_softmax'
     """
 
     def __init__(self, runs, setup, models=None):

@@ -8,14 +8,23 @@ position (see `keras_imbalance.data._random`), so the same seed gives the same
 epochs whatever TensorFlow's global seed is, and every epoch draws afresh.
 """
 
-import numbers
-
 import keras
-import numpy as np
 import tensorflow as tf
 
-from keras_imbalance._validation import invalid
+from keras_imbalance._validation import check_seed as validate_seed
 from keras_imbalance.data._random import fold, keyed_elements
+
+__all__ = [
+    "assert_ids_in_range",
+    "broadcast_to_rank",
+    "check_dataset",
+    "check_seed",
+    "class_ids",
+    "float_dtype",
+    "leading_dims_agree",
+    "stateless_seed",
+    "with_keys",
+]
 
 # Salt of the element keys (see `_random.base_key`).
 _KEY_SALT = 10
@@ -43,11 +52,8 @@ def check_dataset(name, dataset, function):
 
 
 def check_seed(seed):
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.integer)):
-        raise invalid("seed", "None or an integer", seed)
-    return int(seed)
+    """`None` or an integer of any sign (see `_random.base_key`)."""
+    return validate_seed("seed", seed, bits=None)
 
 
 def with_keys(dataset, seed):

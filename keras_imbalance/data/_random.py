@@ -19,6 +19,8 @@ import secrets
 import numpy as np
 import tensorflow as tf
 
+__all__ = ["EpochCounter", "base_key", "fold", "keyed_elements"]
+
 
 def base_key(seed, salt):
     """A `[2]` int64 stateless key for one random stream (`salt`) of a pipeline.

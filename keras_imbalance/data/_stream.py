@@ -17,11 +17,11 @@ from keras_imbalance._validation import (
     invalid,
 )
 from keras_imbalance.class_weights import class_counts as count_classes
+from keras_imbalance.data._elements import check_dataset
 from keras_imbalance.data._random import base_key, fold
 from keras_imbalance.data._targets import (
     STATE_ATTRIBUTE,
     SamplingState,
-    check_num_classes,
     check_sampling,
     check_seed,
     draw_classes,
@@ -154,10 +154,8 @@ def rebalance(
     >>> 0.4 < sum(labels) / len(labels) < 0.6
     True
     """
-    spec = _check_stream(dataset)
-    num_classes = check_num_classes(num_classes)
-    if num_classes is None:
-        raise invalid("num_classes", "a positive integer", num_classes)
+    spec = check_dataset("dataset", dataset, "rebalance")
+    num_classes = check_positive_int("num_classes", num_classes)
     sampling = check_sampling(sampling)
     shuffle_buffer = check_positive_int("shuffle_buffer", shuffle_buffer)
     seed = check_seed(seed)
@@ -170,26 +168,6 @@ def rebalance(
     out = out.prefetch(tf.data.AUTOTUNE)
     setattr(out, STATE_ATTRIBUTE, state)
     return out
-
-
-def _check_stream(dataset):
-    if not isinstance(dataset, tf.data.Dataset):
-        raise TypeError(
-            "`rebalance` takes a `tf.data.Dataset` of (x, y) elements. "
-            f"Received: dataset of type {type(dataset).__name__}"
-        )
-    spec = dataset.element_spec
-    if not isinstance(spec, tuple) or len(spec) not in (2, 3):
-        raise ValueError(
-            "`rebalance` needs a dataset of (x, y) or (x, y, sample_weight) "
-            f"tuples. Received: element_spec={spec}"
-        )
-    if not isinstance(spec[1], tf.TensorSpec):
-        raise ValueError(
-            "`rebalance` needs the label `y` as one tensor. Received: "
-            f"element_spec[1]={spec[1]}"
-        )
-    return spec
 
 
 def _label_reader(spec, num_classes):

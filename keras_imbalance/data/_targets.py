@@ -12,12 +12,14 @@ import secrets
 import numpy as np
 import tensorflow as tf
 
+from keras_imbalance._arrays import plain, unwrap_tensor
 from keras_imbalance._validation import (
     check_class_counts,
     check_class_weight,
     check_optional_int,
     invalid,
 )
+from keras_imbalance._validation import check_seed as validate_seed
 from keras_imbalance.data._random import EpochCounter
 
 __all__ = ["sampling_weights"]
@@ -187,12 +189,6 @@ def _nothing_to_draw(sampling, counts):
     )
 
 
-def plain(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
-
-
 def check_sampling(sampling):
     """Validate the form of `sampling` before any data is read.
 
@@ -210,8 +206,7 @@ def check_sampling(sampling):
         return sampling  # the weights themselves are checked with the counts
     if isinstance(sampling, tuple):
         return list(sampling)
-    if hasattr(sampling, "numpy") and not isinstance(sampling, np.ndarray):
-        sampling = sampling.numpy()
+    sampling = unwrap_tensor(sampling)
     try:
         array = np.asarray(sampling)
     except (TypeError, ValueError):
@@ -225,10 +220,7 @@ def check_seed(seed):
     """An int64 seed; `None` draws a fresh one (non-reproducible)."""
     if seed is None:
         return secrets.randbits(62)
-    seed = check_optional_int("seed", seed, low=0)
-    if seed >= 2**63:
-        raise invalid("seed", "None or an integer in [0, 2**63)", seed)
-    return seed
+    return validate_seed("seed", seed, bits=63)
 
 
 def check_num_classes(num_classes):

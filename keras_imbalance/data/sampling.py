@@ -27,8 +27,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_imbalance._arrays import plain, to_numpy
+from keras_imbalance._labels import integer_class_ids
 from keras_imbalance._validation import check_positive_int
-from keras_imbalance.class_weights import _integer_labels, _looks_dense
 from keras_imbalance.data._random import base_key
 from keras_imbalance.data._stream import rebalance
 from keras_imbalance.data._targets import (
@@ -38,7 +39,6 @@ from keras_imbalance.data._targets import (
     check_sampling,
     check_seed,
     draw_classes,
-    plain,
     progressive_weights,
     sampling_weights,
 )
@@ -130,10 +130,8 @@ class _IndexedData:
 
 
 def _as_array(name, value):
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-        value = value.numpy()
     try:
-        array = np.asarray(value)
+        array = to_numpy(value)
     except (TypeError, ValueError):
         raise TypeError(
             f"`{name}` must be an array (or, for `x`, a dict of arrays). "
@@ -160,18 +158,8 @@ def _leaf_names(x):
 
 def _sample_labels(y, num_classes):
     """One integer label per sample, and the one-hot width (or None)."""
-    if num_classes is not None and y.ndim == 2 and y.shape[1] not in (1, num_classes):
-        raise ValueError(
-            f"`y` of shape {y.shape} is neither integer labels nor one-hot rows "
-            f"of width num_classes={num_classes}."
-        )
-    if y.ndim > 2 or (y.ndim == 2 and y.shape[1] > 1 and not _looks_dense(y, None)):
-        raise ValueError(
-            "`y` must hold one label per sample: integer class ids of shape "
-            f"(N,) or (N, 1), or one-hot rows of shape (N, C). Received: y of "
-            f"shape {y.shape}"
-        )
-    labels, width = _integer_labels(y, num_classes, None)
+    labels = integer_class_ids(y, num_classes)
+    width = y.shape[1] if y.ndim == 2 and y.shape[1] > 1 else None
     return labels, width
 
 

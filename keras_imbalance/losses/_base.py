@@ -21,7 +21,7 @@ import keras
 from keras import ops
 
 from keras_imbalance import _labels
-from keras_imbalance._validation import _plain
+from keras_imbalance._arrays import plain
 from keras_imbalance.losses._common import (
     apply_guard,
     check_predictions,
@@ -104,7 +104,7 @@ class ImbalanceLoss(keras.losses.Loss):
     def get_config(self):
         config = super().get_config()
         config["dtype"] = self._dtype_arg
-        config.update({key: _plain(getattr(self, key)) for key in self._config_keys})
+        config.update({key: plain(getattr(self, key)) for key in self._config_keys})
         return config
 
     def __repr__(self):

@@ -254,6 +254,7 @@ def test_fit_without_steps_per_epoch(data, form):
     assert counter.steps == math.ceil(len(data[1]) / 128)
 
 
+@pytest.mark.slow
 def test_progressive_distribution_moves_inside_fit(data):
     x, y = data
     seen = {}
@@ -361,6 +362,7 @@ def rebalanced_epochs():
     return epochs, y
 
 
+@pytest.mark.slow
 class TestRebalance:
     def test_reaches_target_distribution(self, rebalanced_epochs):
         epochs, y = rebalanced_epochs
@@ -467,7 +469,7 @@ def test_balanced_dataset_errors(data, kwargs, match):
         ({"a": np.zeros((5, 2)), "b": np.zeros((4, 2))}, np.zeros(5, int), "same"),
         (np.zeros((3, 2)), np.array([0, -1, 1]), "non-negative class ids"),
         (np.zeros((2, 2)), np.array([[0, 3], [1, 2]]), "one label per sample"),
-        (np.zeros((2, 2)), np.array([0.5, 1.0]), "non-integer float label"),
+        (np.zeros((2, 2)), np.array([0.5, 1.0]), "non-integer label"),
         (np.zeros((0, 2)), np.zeros(0, int), "empty"),
     ],
 )

@@ -1,0 +1,99 @@
+"""Array plumbing shared by the NumPy-side modules (no Keras import).
+
+- `unwrap_tensor` / `to_numpy`: NumPy values of tensors of any backend
+  (converted with `keras.ops.convert_to_numpy` when Keras is loaded, else
+  with the tensor's own `.numpy()`).
+- `is_dataset`: whether a value is a `tf.data.Dataset` (asked of its
+  methods, so that TensorFlow is not imported to ask).
+- `plain` / `json_plain`: NumPy scalars and arrays (also nested in dicts,
+  lists and tuples) as plain Python numbers and lists, for configs, error
+  messages and JSON files.
+"""
+
+import math
+import sys
+
+import numpy as np
+
+__all__ = ["is_dataset", "json_plain", "plain", "to_numpy", "unwrap_tensor"]
+
+
+def unwrap_tensor(value):
+    """A tensor's NumPy value; anything else (lists, dicts, arrays) unchanged.
+
+    Example:
+
+    >>> unwrap_tensor([1, 2])
+    [1, 2]
+    """
+    if isinstance(value, np.ndarray):
+        return value
+    keras = sys.modules.get("keras")  # a backend tensor implies a loaded Keras
+    if keras is not None and keras.ops.is_tensor(value):
+        return np.asarray(keras.ops.convert_to_numpy(value))
+    if callable(getattr(value, "numpy", None)):
+        return np.asarray(value.numpy())
+    return value
+
+
+def to_numpy(value):
+    """`value` as a NumPy array; tensors of any backend are converted.
+
+    Example:
+
+    >>> to_numpy([1, 2]).tolist()
+    [1, 2]
+    """
+    return np.asarray(unwrap_tensor(value))
+
+
+def is_dataset(value):
+    """True for a `tf.data.Dataset` (anything with its two defining methods).
+
+    Example:
+
+    >>> is_dataset([0, 1])
+    False
+    """
+    return hasattr(value, "element_spec") and hasattr(value, "as_numpy_iterator")
+
+
+def _converted(value, strict):
+    if isinstance(value, dict):
+        key = str if strict else plain
+        return {key(k): _converted(v, strict) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_converted(v, strict) for v in value]
+    if isinstance(value, np.ndarray):
+        return _converted(value.tolist(), strict) if strict else value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if strict and isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def plain(value):
+    """`value` with NumPy scalars and arrays made Python numbers and lists.
+
+    Dicts, lists and tuples are converted recursively (tuples become lists).
+
+    Example:
+
+    >>> plain({"counts": np.array([3, 1]), "score": np.float32(0.5)})
+    {'counts': [3, 1], 'score': 0.5}
+    """
+    return _converted(value, strict=False)
+
+
+def json_plain(value):
+    """`plain`, also with string dict keys and non-finite floats as `None`.
+
+    What `json.dumps(..., allow_nan=False)` writes as strict JSON.
+
+    Example:
+
+    >>> json_plain({1: [np.float64("nan"), np.int64(2)], "ok": np.bool_(True)})
+    {'1': [None, 2], 'ok': True}
+    """
+    return _converted(value, strict=True)
