@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_imbalance import metrics as imbalance_metrics
+from keras_imbalance._names import SHOT_GROUPS, shot_accuracy_name
 from keras_imbalance._validation import (
     check_float,
     check_optional_int,
@@ -48,10 +49,7 @@ class CumulativeLearning(keras.callbacks.Callback):
 
     def __init__(self, total_epochs, layer_name="bilateral_mixing"):
         super().__init__()
-        total_epochs = check_optional_int("total_epochs", total_epochs, low=1)
-        if total_epochs is None:
-            raise invalid("total_epochs", "a positive integer", total_epochs)
-        self.total_epochs = total_epochs
+        self.total_epochs = check_positive_int("total_epochs", total_epochs)
         self.layer_name = layer_name
 
     def alpha_at(self, epoch):
@@ -76,14 +74,6 @@ class CumulativeLearning(keras.callbacks.Callback):
             logs["bbn_alpha"] = float(keras.ops.convert_to_numpy(self._layer().alpha))
 
 
-# Losses whose per-class weights DRW can switch, and the attribute holding them.
-_WEIGHT_ATTRIBUTES = {
-    "LDAMLoss": "class_weight",
-    "WeightedCrossEntropy": "class_weight",
-    "FocalLoss": "alpha",
-}
-
-
 class DeferredReweighting(keras.callbacks.Callback):
     """Deferred re-weighting (DRW): class weights switched on at `start_epoch`.
 
@@ -93,8 +83,10 @@ class DeferredReweighting(keras.callbacks.Callback):
     the number of classes (Cui et al. 2019). With `LDAMLoss` this is the
     paper's LDAM-DRW (`start_epoch=160` of 200 on CIFAR).
 
-    The weights are a configuration of the loss (`class_weight` of `LDAMLoss`
-    and `WeightedCrossEntropy`, per-class `alpha` of `FocalLoss`). When they
+    The weights are a configuration of the loss, the attribute the loss
+    names in its `class_weight_attribute` (`class_weight` of `LDAMLoss` and
+    `WeightedCrossEntropy`, per-class `alpha` of `FocalLoss`; subclasses
+    inherit it, and a loss of your own can declare one). When they
     change, the callback rebuilds the model's compiled train and test
     functions, so the new weights take effect in the compiled (graph or XLA)
     step on every backend. The switch depends on the epoch alone, so
@@ -145,12 +137,14 @@ class DeferredReweighting(keras.callbacks.Callback):
         normalization="batch_size",
     ):
         super().__init__()
-        attribute = _WEIGHT_ATTRIBUTES.get(type(loss).__name__)
-        if attribute is None or not hasattr(loss, attribute):
+        attribute = getattr(type(loss), "class_weight_attribute", None)
+        if not isinstance(attribute, str) or not hasattr(loss, attribute):
             raise TypeError(
-                "DeferredReweighting switches per-class weights of a "
-                f"{', '.join(sorted(_WEIGHT_ATTRIBUTES))} instance. "
-                f"Received: loss={loss!r}"
+                "DeferredReweighting switches the per-class weights a loss "
+                "declares in its `class_weight_attribute` (LDAMLoss, "
+                "WeightedCrossEntropy, FocalLoss and their subclasses; a loss "
+                "of your own declares the name of its attribute holding one "
+                f"weight per class or None). Received: loss={loss!r}"
             )
         self.loss = loss
         self.attribute = attribute
@@ -332,10 +326,10 @@ class ImbalanceMonitor(keras.callbacks.Callback):
             "val_g_mean": imbalance_metrics.GeometricMeanRecall(num_classes),
         }
         if self.class_counts is not None:
-            for group in ("many", "medium", "few"):
+            for group in SHOT_GROUPS:
                 members = imbalance_metrics.group_of_classes(self.class_counts, group)
                 if members.size:
-                    found[f"val_{group}_shot_accuracy"] = (
+                    found[f"val_{shot_accuracy_name(group)}"] = (
                         imbalance_metrics.GroupAccuracy(self.class_counts, group)
                     )
         for key, metric in found.items():

@@ -18,6 +18,7 @@ over seeds, the best strategy, tables, files and plots. The
 ['accuracy', 'accuracy_std', 'balanced_accuracy']
 """
 
+from keras_imbalance.comparison.replay import rerun
 from keras_imbalance.comparison.results import (
     SUMMARY_METRICS,
     Comparison,
@@ -34,4 +35,5 @@ __all__ = [
     "chance_warnings",
     "compare",
     "model_factory",
+    "rerun",
 ]

@@ -10,9 +10,16 @@ import numpy as np
 from keras_imbalance import datasets, evaluation, protocols
 from keras_imbalance import strategies as recipes_registry
 from keras_imbalance._dataset_checks import checked_arrays
-from keras_imbalance._validation import check_float, check_positive_int, invalid
+from keras_imbalance._validation import (
+    check_float,
+    check_positive_int,
+    check_seed,
+    invalid,
+    is_integer,
+    is_seed,
+)
 from keras_imbalance.comparison.results import Comparison, Run, chance_warnings
-from keras_imbalance.strategies import model_factory
+from keras_imbalance.models.zoo import ModelFactory, model_factory
 
 __all__ = ["Progress", "compare", "model_factory"]
 
@@ -21,6 +28,24 @@ class Progress:
     """Hooks `compare` calls as it goes; subclass and override what you need.
 
     The `keras-imbalance` command draws its progress bar with one.
+
+    Example:
+
+    >>> from keras_imbalance.comparison import compare, model_factory
+    >>> class Events(Progress):
+    ...     def __init__(self):
+    ...         self.seen = []
+    ...     def run_started(self, index, strategy, seed):
+    ...         self.seen.append(f"run {index}: {strategy}, seed {seed}")
+    ...     def epoch_ended(self):
+    ...         self.seen.append("epoch")
+    ...     def run_ended(self, run):
+    ...         self.seen.append(f"done: {run.strategy}")
+    >>> events = Events()
+    >>> _ = compare("ce", "digits-lt", epochs=1, progress=events,
+    ...             model=model_factory("small_cnn", width=4, depth=1))
+    >>> events.seen
+    ['run 0: ce, seed 0', 'epoch', 'done: ce']
     """
 
     def started(self, runs, epochs, setup):
@@ -69,21 +94,31 @@ def _strategy_list(chosen):
 
 def _fresh(recipe):
     """A new instance with the same parameters (one per run)."""
-    return type(recipe)(**recipe.get_config())
+    return type(recipe).from_config(recipe.get_config())
+
+
+def _recorded_recipe(recipe):
+    """`strategies.serialize(recipe)`, or `None` for an unregistered class."""
+    try:
+        return recipes_registry.serialize(recipe)
+    except ValueError:
+        return None
+
+
+def _recorded_model(model):
+    """The `model` argument as plain data, or `None` for a callable of the user's."""
+    if isinstance(model, str):
+        return model
+    if isinstance(model, ModelFactory):
+        return {"model_factory": model.get_config()}
+    return None
 
 
 def _seeds(seeds):
-    if isinstance(seeds, (numbers.Integral, np.integer)) and not isinstance(
-        seeds, bool
-    ):
+    if is_integer(seeds):
         seeds = (seeds,)
     seeds = list(seeds)
-    if not seeds or any(
-        isinstance(s, bool)
-        or not isinstance(s, (numbers.Integral, np.integer))
-        or not 0 <= s < 2**32
-        for s in seeds
-    ):
+    if not seeds or not all(is_seed(s) for s in seeds):
         raise invalid("seeds", "a non-empty sequence of integers in [0, 2**32)", seeds)
     if len(set(seeds)) != len(seeds):
         raise invalid("seeds", "distinct seeds", seeds)
@@ -238,6 +273,16 @@ def compare(
 
     Returns:
         A `Comparison`.
+
+    Example:
+
+    >>> from keras_imbalance.comparison import compare, model_factory
+    >>> result = compare("ce", "digits-lt", epochs=1,
+    ...                  model=model_factory("small_cnn", width=4, depth=1))
+    >>> result.strategies, result.seeds, result.best
+    (['ce'], [0], 'ce')
+    >>> result.setup["epochs"], len(result.runs)
+    (1, 1)
     """
     names, recipes = _strategy_list(strategies)
     epochs = check_positive_int("epochs", epochs)
@@ -245,23 +290,24 @@ def compare(
     batch_size = protocol.batch_size if batch_size is None else batch_size
     batch_size = check_positive_int("batch_size", batch_size)
     seeds = _seeds(seeds)
-    if isinstance(validation_split, np.generic):
-        validation_split = validation_split.item()
     validation_split = check_float(
         "validation_split", validation_split, low=0, high=0.5, low_open=True
     )
     if head is not None and head not in ("dense", "cosine"):
         raise invalid("head", "None, 'dense' or 'cosine'", head)
+    call = {
+        "data": os.fspath(data) if isinstance(data, (str, os.PathLike)) else None,
+        "model": _recorded_model(model),
+        "imbalance_ratio": imbalance_ratio,
+        "data_dir": None if data_dir is None else os.fspath(data_dir),
+        "num_classes": num_classes,
+        "shot_thresholds": shot_thresholds,
+    }
     model_name = model if isinstance(model, str) else getattr(model, "name", None)
     model_fn = model_factory(model) if isinstance(model, str) else model
     if not callable(model_fn):
         raise invalid("model", "a name of strategies.MODELS or a callable", model)
-    if (
-        isinstance(data_seed, bool)
-        or not isinstance(data_seed, (numbers.Integral, np.integer))
-        or not 0 <= data_seed < 2**32
-    ):
-        raise invalid("data_seed", "an integer in [0, 2**32)", data_seed)
+    data_seed = check_seed("data_seed", data_seed, allow_none=False)
     loaded = _load(
         data,
         imbalance_ratio=imbalance_ratio,
@@ -300,6 +346,8 @@ def compare(
         "shot_thresholds": list(thresholds),
         "shot_threshold_source": source,
         "descriptions": {n: r.describe() for n, r in zip(names, recipes)},
+        "strategies": {n: _recorded_recipe(r) for n, r in zip(names, recipes)},
+        "call": call,
         "machine": machine(),
     }
     progress = progress or Progress()

@@ -148,6 +148,8 @@ class FocalLoss(ImbalanceLoss):
     """
 
     fn = focal_loss
+    #: The per-class weights `callbacks.DeferredReweighting` switches.
+    class_weight_attribute = "alpha"
     _config_keys = ("gamma", "alpha", "from_logits", "label_smoothing", "ignore_class")
 
     def __init__(

@@ -138,6 +138,8 @@ class LDAMLoss(ImbalanceLoss):
 
     fn = ldam_loss
     _logits_only = True
+    #: The per-class weights `callbacks.DeferredReweighting` switches.
+    class_weight_attribute = "class_weight"
     _config_keys = (
         "class_counts",
         "max_margin",

@@ -105,6 +105,8 @@ class WeightedCrossEntropy(ImbalanceLoss):
     """
 
     fn = weighted_cross_entropy
+    #: The per-class weights `callbacks.DeferredReweighting` switches.
+    class_weight_attribute = "class_weight"
     _config_keys = ("class_weight", "from_logits", "label_smoothing", "ignore_class")
 
     def __init__(
