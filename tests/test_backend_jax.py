@@ -18,6 +18,8 @@ import pytest
 
 pytest.importorskip("jax")
 
+pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
+
 SETUP = textwrap.dedent(
     """
     import numpy as np

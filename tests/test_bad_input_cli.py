@@ -148,6 +148,7 @@ def test_mostly_empty_rule_boundary(tmp_path, capsys):
     assert "uses 2 of the 6 class ids 0..5: 4 classes would have no" in line
 
 
+@pytest.mark.slow
 def test_num_classes_allows_empty_classes(tmp_path, capsys):
     file = _npz(tmp_path, y_train=np.repeat([0, 9], 20), y_test=[0, 9, 0, 9] * 2)
     args = ["inspect", "--dataset", file, "--num-classes", "12"]

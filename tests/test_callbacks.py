@@ -11,6 +11,8 @@ from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
 
 from keras_imbalance import callbacks, compute_class_weights, losses
 
+pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
+
 COUNTS = [60, 20, 6]
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(86, 5)).astype("float32")

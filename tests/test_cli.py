@@ -69,6 +69,7 @@ def compare_run(tmp_path_factory):
     return {"code": code, "output": output, "stdout": stdout, "stderr": stderr}
 
 
+@pytest.mark.slow
 def test_compare_exit_code_and_output(compare_run):
     assert compare_run["code"] == 0, compare_run["stderr"]
     out = compare_run["stdout"]
@@ -78,6 +79,7 @@ def test_compare_exit_code_and_output(compare_run):
         assert name in out
 
 
+@pytest.mark.slow
 def test_cli_and_library_give_the_same_numbers(compare_run):
     """The CLI holds no training logic: `compare` from Python, same arguments."""
     path = compare_run["output"] / "results.json"
@@ -94,6 +96,7 @@ def test_cli_and_library_give_the_same_numbers(compare_run):
     assert from_cli.best == from_python.best
 
 
+@pytest.mark.slow
 def test_results_json_records_seeds_splits_and_tuned_taus(compare_run):
     record = json.loads((compare_run["output"] / "results.json").read_text())
     assert record["chosen_on"] == "validation"
@@ -120,12 +123,14 @@ def test_results_json_records_seeds_splits_and_tuned_taus(compare_run):
         assert run["warnings"] == []
 
 
+@pytest.mark.slow
 def test_results_csv_has_one_row_per_run_and_split(compare_run):
     lines = (compare_run["output"] / "results.csv").read_text().splitlines()
     assert lines[0].startswith("strategy,seed,split,accuracy,balanced_accuracy")
     assert len(lines) == 1 + 4 * 2
 
 
+@pytest.mark.slow
 def test_report_and_plots(compare_run):
     output = compare_run["output"]
     report = (output / "report.md").read_text()
@@ -137,6 +142,7 @@ def test_report_and_plots(compare_run):
     assert is_png(output / f"confusion_matrix_{best}.png")
 
 
+@pytest.mark.slow
 def test_compare_exported_model(compare_run):
     import tensorflow as tf
 
@@ -146,6 +152,7 @@ def test_compare_exported_model(compare_run):
     assert outputs["logits"].shape == (2, 10)
 
 
+@pytest.mark.slow
 def test_export_refused_for_a_chance_level_model(tmp_path):
     # A learning rate this small leaves the initial, untrained weights.
     argv = [
@@ -208,6 +215,7 @@ def test_help_lists_strategies_models_and_version(capsys):
     assert __version__ in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_real_command_prints_no_tensorflow_log_lines(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "keras_imbalance", "inspect", "--output", str(tmp_path)],
@@ -456,6 +464,7 @@ def test_npz_with_imbalance_ratio(tmp_path, capsys):
     assert "[10, 4, 2, 1]" in out
 
 
+@pytest.mark.slow
 def test_balanced_reference_option(tmp_path):
     argv = [
         "compare",

@@ -115,6 +115,7 @@ def digits_comparison():
     )
 
 
+@pytest.mark.slow
 def test_compare_on_digits(digits_comparison):
     result = digits_comparison
     assert [(r.strategy, r.seed) for r in result.runs] == [
@@ -171,6 +172,7 @@ def test_combine_comparisons_of_the_same_setup():
         comparison.Comparison.combine([a, other])
 
 
+@pytest.mark.slow
 def test_balanced_reference_has_the_size_of_the_long_tailed_split():
     from keras_imbalance import datasets
 

@@ -9,6 +9,8 @@ from sklearn.metrics import balanced_accuracy_score
 import keras_imbalance as ki
 from keras_imbalance import losses, metrics
 
+pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
+
 
 @pytest.fixture(scope="module")
 def digits_lt():

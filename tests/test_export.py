@@ -82,6 +82,7 @@ def _keras_logits(model, x):
     return keras.ops.convert_to_numpy(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("builder", sorted(BUILDERS))
 def test_round_trip_every_builder(builder, tmp_path):
     model = BUILDERS[builder]()
@@ -130,6 +131,7 @@ def test_export_directory_permissions(tmp_path):
     assert (os.stat(tmp_path / "m").st_mode & 0o777) == 0o755
 
 
+@pytest.mark.slow
 def test_loaded_savedmodel_kept_alive(tmp_path):
     export_saved_model(_small(), tmp_path / "m")
     predict = load_exported(tmp_path / "m")
@@ -178,6 +180,7 @@ def test_failure_leaves_nothing(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_failure_keeps_previous_export(tmp_path, monkeypatch):
     old = _small()
     x = _inputs(old)
@@ -206,6 +209,7 @@ def test_refuses_existing_path(tmp_path):
     assert afile.read_text() == "x"
 
 
+@pytest.mark.slow
 def test_overwrite_replaces(tmp_path):
     path = tmp_path / "model"
     first, second = _small(), _small()
@@ -237,6 +241,7 @@ def _failing_rename(monkeypatch, path, *, also_restore):
     monkeypatch.setattr(os, "rename", rename)
 
 
+@pytest.mark.slow
 def test_failed_second_rename_keeps_previous_export(tmp_path, monkeypatch):
     old = _small()
     x = _inputs(old)
@@ -269,6 +274,7 @@ def _killed_between_renames(tmp_path, monkeypatch):
     return old, path
 
 
+@pytest.mark.slow
 def test_load_exported_restores_the_model_of_a_killed_overwrite(tmp_path, monkeypatch):
     old, path = _killed_between_renames(tmp_path, monkeypatch)
     x = _inputs(old)
@@ -278,6 +284,7 @@ def test_load_exported_restores_the_model_of_a_killed_overwrite(tmp_path, monkey
     assert sorted(os.listdir(tmp_path)) == [".model.tmp-killed", "model"]
 
 
+@pytest.mark.slow
 def test_next_export_recovers_a_killed_overwrite(tmp_path, monkeypatch):
     old, path = _killed_between_renames(tmp_path, monkeypatch)
     with pytest.raises(FileExistsError, match="already exists"):
@@ -344,6 +351,7 @@ def test_bad_models(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_wrong_input_keys(tmp_path):
     model = BUILDERS["multi_branch_dict_aux"]()
     export_saved_model(model, tmp_path / "m")

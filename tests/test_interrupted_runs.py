@@ -121,6 +121,7 @@ def assert_complete_new_run(output, before):
     assert staging_folders(output) == []
 
 
+@pytest.mark.slow
 def test_killed_export_leaves_the_previous_run_whole(previous_run, output, monkeypatch):
     before = snapshot(output)
 
@@ -148,6 +149,7 @@ def test_killed_export_leaves_the_previous_run_whole(previous_run, output, monke
     np.testing.assert_allclose(predict(x)["logits"], expected, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_after", [0, 1, 5, 6, 7, 11])
 def test_killed_swap_never_pairs_results_with_other_files(
     previous_run, output, monkeypatch, kill_after

@@ -17,6 +17,8 @@ import pytest
 import keras_imbalance
 from keras_imbalance import layers, losses, metrics
 
+pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The modules that must register on any backend, without TensorFlow.
 CORE = ("losses", "metrics", "layers", "models", "callbacks", "optimizers")

@@ -348,6 +348,7 @@ class ConfusionMetricChecks:
         with pytest.raises(ValueError, match=re.escape(message)):
             self.make(**kwargs)
 
+    @pytest.mark.slow
     def test_in_compiled_model(self, trained_model):
         """fit, evaluate, save to .keras and load without custom_objects."""
         result = trained_model["original"][self.name]
@@ -356,6 +357,7 @@ class ConfusionMetricChecks:
         y, pred = trained_model["y"], trained_model["pred"]
         assert result == pytest.approx(self.checked_reference(y, pred), abs=TOL)
 
+    @pytest.mark.slow
     def test_weighted_in_compiled_model(self, trained_model):
         result = trained_model["weighted"]["weighted_" + self.name]
         expected = self.checked_reference(
@@ -660,6 +662,7 @@ def trained_model(tmp_path_factory):
     }
 
 
+@pytest.mark.slow
 def test_compiled_model_reports_every_metric(trained_model):
     for results in (trained_model["original"], trained_model["reloaded"]):
         for name in METRIC_NAMES:
@@ -676,6 +679,7 @@ ALL_METRICS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factory", ALL_METRICS)
 def test_saved_model_round_trip(factory, tmp_path):
     metric = factory()
@@ -707,6 +711,7 @@ def test_saved_model_round_trip(factory, tmp_path):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factory", ALL_METRICS)
 def test_jit_compiled_evaluation(factory):
     rng = np.random.default_rng(12)

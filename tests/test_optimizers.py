@@ -223,6 +223,7 @@ class TestCoupledWeightDecaySGD:
         for a, b in zip(loaded.get_weights(), model.get_weights()):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
+    @pytest.mark.slow
     def test_fit_under_jit_compile(self):
         x = RNG.normal(size=(64, 4)).astype("float32")
         y = (x[:, 0] + x[:, 1] > 0).astype("int32")

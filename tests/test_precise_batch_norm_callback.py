@@ -11,6 +11,8 @@ from keras_imbalance.models import (
     recompute_batch_norm_statistics,
 )
 
+pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
+
 SHAPE = (8, 8, 1)
 C = 4
 RNG = np.random.default_rng(0)

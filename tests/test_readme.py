@@ -3,6 +3,10 @@
 import os
 import re
 
+import pytest
+
+pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -91,6 +91,7 @@ class TestDefaultImageAugmenter:
 
 
 class TestAugmentMinority:
+    @pytest.mark.slow
     def test_head_bit_identical_tail_changed_images(self):
         counts = [300, 60, 10]
         labels = labels_for(counts)
@@ -204,6 +205,7 @@ class TestAugmentMinority:
         assert y_out.shape == (24, 1)
         np.testing.assert_array_equal(x_out[labels[:, 0] == 0], 0.0)
 
+    @pytest.mark.slow
     def test_same_seed_same_output(self):
         counts = [100, 30, 10]
         dataset, _, _ = vector_dataset(counts)
@@ -259,6 +261,7 @@ class TestAugmentMinority:
         np.testing.assert_array_equal(image_out[labels == 0], image[labels == 0])
         assert np.any(image_out[labels == 1] != image[labels == 1])
 
+    @pytest.mark.slow
     def test_fit_images(self):
         counts = [24, 8]
         labels = labels_for(counts)

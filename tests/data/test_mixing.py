@@ -129,6 +129,7 @@ class TestMixup:
 
 
 class TestCutMix:
+    @pytest.mark.slow
     def test_images(self):
         x = np.random.default_rng(3).random((BATCH, 10, 12, 3)).astype("float32")
         x_out, y_out = first_batch(cutmix(identity_label_dataset(x), seed=4))
@@ -176,6 +177,7 @@ class TestCutMix:
 
 
 class TestRemix:
+    @pytest.mark.slow
     def test_label_rule_end_to_end(self):
         # x_i = e_i (one-hot over the batch), so x~ names lam and the partner.
         rng = np.random.default_rng(8)
@@ -209,6 +211,7 @@ class TestRemix:
         p = to_tail / head_tail_pairs
         assert abs(p - 0.5) <= 4 * np.sqrt(0.25 / head_tail_pairs)
 
+    @pytest.mark.slow
     def test_favours_tail_over_mixup(self):
         # One tail sample per batch of 10: mixup keeps its label mass at 1 per
         # batch on average; Remix adds E[lam; lam < 1/2] = 1/8 for each of the
@@ -258,6 +261,7 @@ def small_dataset(dict_inputs=False, size=32):
 
 @pytest.mark.parametrize("name", sorted(MIXERS))
 class TestCommon:
+    @pytest.mark.slow
     def test_seed(self, name):
         dataset = small_dataset().batch(8)
         mixer = MIXERS[name]

@@ -15,6 +15,8 @@ from scipy.stats import chisquare, spearmanr
 
 from keras_imbalance.data import rebalance
 
+pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
+
 P_MIN = 1e-3
 
 

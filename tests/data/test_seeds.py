@@ -75,6 +75,7 @@ def reset_global_seed():
     tf.random.set_seed(None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PIPELINES))
 def test_global_seed_plays_no_part(name):
     tf.random.set_seed(1)
@@ -86,11 +87,13 @@ def test_global_seed_plays_no_part(name):
     assert same(first, second) and same(first, third)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PIPELINES))
 def test_another_seed_gives_other_batches(name):
     assert not same(flat(PIPELINES[name](11)), flat(PIPELINES[name](12)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PIPELINES))
 def test_epochs_differ_and_repeat_with_the_seed(name):
     dataset = PIPELINES[name](11)
@@ -100,6 +103,7 @@ def test_epochs_differ_and_repeat_with_the_seed(name):
     assert same(flat(again), first) and same(flat(again), second)
 
 
+@pytest.mark.slow
 def test_augment_minority_reseeds_an_augmenter_that_already_ran():
     augmenter = default_image_augmenter(seed=5)
     augmenter(IMAGES[:4], training=True)  # advances its generators

@@ -57,6 +57,7 @@ def test_balanced_dataset_sampling(form):
         ProgressiveSampling(ds, 3)
 
 
+@pytest.mark.slow
 def test_rebalance_sampling_and_counts(form):
     out = rebalance(
         stream(),

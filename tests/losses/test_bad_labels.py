@@ -274,6 +274,7 @@ def mixed_float16():
     keras.config.set_dtype_policy("float32")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["FocalLoss", "LDAMLoss", "BalancedSoftmaxLoss"])
 def test_mixed_float16_training_step_at_logits_1e4(name, mixed_float16):
     # A float16 head whose logits sit at +-1e4: the loss and its gradient

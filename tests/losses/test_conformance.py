@@ -1,10 +1,11 @@
 """Checks every public loss gets for free (imbalanced-learn's conformance idea).
 
-A new loss is added to `CASES` and inherits serialization, saving, export,
-label-format, shape, reduction, precision and stability checks.
+Every public loss class has cases in `tests/conformance.py` (`_loss_cases`;
+a new loss without one fails `test_every_public_loss_has_a_case`) and
+inherits the shared checks (config, serialization, `.keras` and SavedModel
+round trips, dtype policies, XLA) and the label-format, shape, reduction,
+precision and stability checks below.
 """
-
-import json
 
 import keras
 import numpy as np
@@ -12,122 +13,27 @@ import pytest
 import tensorflow as tf
 
 from keras_imbalance import losses
+from tests import conformance
+from tests.conformance import COUNTS, C, from_logits
 
-C = 4
-COUNTS = [400, 90, 20, 4]
 RNG = np.random.default_rng(7)
-
-# name -> (factory, kind, from_logits). kind: "multiclass" (softmax over C,
-# integer or one-hot labels), "multilabel" (sigmoid per label, multi-hot),
-# "segmentation" (per-sample overlap loss on (B, H, W, C)).
-CASES = {
-    "focal": (lambda: losses.FocalLoss(from_logits=True), "multiclass", True),
-    "focal_probs": (
-        lambda: losses.FocalLoss(gamma=[1, 2, 2, 3], alpha=[0.1, 0.3, 1.0, 2.0]),
-        "multiclass",
-        False,
-    ),
-    "binary_focal": (
-        lambda: losses.BinaryFocalLoss(alpha=0.25, from_logits=True),
-        "multilabel",
-        True,
-    ),
-    "sigmoid_focal_tfa": (
-        lambda: losses.SigmoidFocalCrossEntropy(
-            from_logits=True, reduction="sum_over_batch_size"
-        ),
-        "multilabel",
-        True,
-    ),
-    "weighted_ce": (
-        lambda: losses.WeightedCrossEntropy([0.5, 1.0, 2.0, 4.0], from_logits=True),
-        "multiclass",
-        True,
-    ),
-    "weighted_ce_probs": (
-        lambda: losses.WeightedCrossEntropy({3: 5.0}, label_smoothing=0.1),
-        "multiclass",
-        False,
-    ),
-    "cb_focal": (
-        lambda: losses.ClassBalancedLoss(COUNTS, beta=0.999, from_logits=True),
-        "multiclass",
-        True,
-    ),
-    "cb_softmax": (
-        lambda: losses.ClassBalancedLoss(COUNTS, loss_type="softmax", from_logits=True),
-        "multiclass",
-        True,
-    ),
-    "cb_sigmoid_probs": (
-        lambda: losses.ClassBalancedLoss(COUNTS, loss_type="sigmoid"),
-        "multiclass",
-        False,
-    ),
-    "ldam": (
-        lambda: losses.LDAMLoss(COUNTS, class_weight=[0.2, 0.6, 1.2, 2.0]),
-        "multiclass",
-        True,
-    ),
-    "balanced_softmax": (
-        lambda: losses.BalancedSoftmaxLoss(COUNTS),
-        "multiclass",
-        True,
-    ),
-    "balanced_softmax_probs": (
-        lambda: losses.BalancedSoftmaxLoss(COUNTS, from_logits=False),
-        "multiclass",
-        False,
-    ),
-    "logit_adjusted": (
-        lambda: losses.LogitAdjustedLoss(class_counts=COUNTS, tau=1.5),
-        "multiclass",
-        True,
-    ),
-    "asymmetric": (lambda: losses.AsymmetricLoss(from_logits=True), "multilabel", True),
-    "asymmetric_probs": (lambda: losses.AsymmetricLoss(), "multilabel", False),
-    "dice": (lambda: losses.DiceLoss(from_logits=True), "segmentation", True),
-    "tversky": (
-        lambda: losses.TverskyLoss(gamma=4 / 3, from_logits=True),
-        "segmentation",
-        True,
-    ),
-}
-NAMES = sorted(CASES)
-MULTICLASS = [n for n in NAMES if CASES[n][1] == "multiclass"]
-PER_POSITION = [n for n in NAMES if CASES[n][1] != "segmentation"]
+CASES = conformance.cases("loss")
+MULTICLASS = conformance.cases("loss", lambda case: case.labels == "multiclass")
 
 
-def make_data(kind, from_logits, batch=8, rng=RNG):
-    if kind == "segmentation":
-        y = rng.integers(0, C, size=(batch, 5, 5))
-        z = rng.normal(size=(batch, 5, 5, C)).astype("float32")
-        return y, z if from_logits else tf.nn.softmax(z).numpy()
-    z = rng.normal(size=(batch, C)).astype("float32") * 2
-    if kind == "multilabel":
-        y = (rng.random(size=(batch, C)) > 0.6).astype("float32")
-        return y, z if from_logits else tf.sigmoid(z).numpy()
-    y = rng.integers(0, C, size=(batch,))
-    return y, z if from_logits else tf.nn.softmax(z).numpy()
+def make_data(labels, logits, batch=8):
+    return conformance.loss_data(labels, logits, batch=batch, rng=RNG)
 
 
-def make_model(kind, from_logits):
-    if kind == "segmentation":
-        inputs = keras.Input((5, 5, 2))
-        outputs = keras.layers.Conv2D(C, 1, name="head")(inputs)
-    else:
-        inputs = keras.Input((6,))
-        outputs = keras.layers.Dense(C, name="head")(inputs)
-    if not from_logits:
-        activation = "sigmoid" if kind == "multilabel" else "softmax"
-        outputs = keras.layers.Activation(activation, dtype="float32")(outputs)
-    return keras.Model(inputs, outputs)
+def model_data(labels, batch=16):
+    return conformance.loss_model_data(labels, batch=batch, rng=RNG)
 
 
-def model_data(kind, batch=16, rng=RNG):
-    y, _ = make_data(kind, True, batch=batch, rng=rng)
-    shape = (batch, 5, 5, 2) if kind == "segmentation" else (batch, 6)
-    return rng.normal(size=shape).astype("float32"), y
+make_model = conformance.loss_model
+
+
+def test_every_public_loss_has_a_case():
+    assert not conformance.missing_cases("loss"), conformance.missing_cases("loss")
 
 
 @pytest.fixture
@@ -138,62 +44,40 @@ def policy():
     keras.config.set_dtype_policy(previous)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("case", CASES)
 class TestConformance:
-    def test_config_round_trip(self, name):
-        loss = CASES[name][0]()
-        config = loss.get_config()
-        assert json.loads(json.dumps(config)) == json.loads(json.dumps(config))
-        clone = type(loss).from_config(config)
-        assert clone.get_config() == config
-        restored = keras.losses.deserialize(keras.losses.serialize(loss))
-        assert type(restored) is type(loss)
-        assert restored.get_config() == config
+    def test_config_round_trip(self, case):
+        conformance.run_check("config_round_trip", case, None)
 
-    def test_registered_name(self, name):
-        loss = CASES[name][0]()
-        registered = keras.saving.get_registered_name(type(loss))
-        assert registered == f"keras_imbalance>{type(loss).__name__}"
-        assert keras.saving.get_registered_object(registered) is type(loss)
+    def test_serialization_round_trip(self, case):
+        conformance.run_check("serialization_round_trip", case, None)
 
-    def test_keras_file_round_trip(self, name, tmp_path):
-        factory, kind, from_logits = CASES[name]
-        model = make_model(kind, from_logits)
-        model.compile(optimizer="adam", loss=factory())
-        x, y = model_data(kind)
-        model.fit(x, y, epochs=1, batch_size=8, verbose=0)
-        before = model.evaluate(x, y, verbose=0)
-        path = tmp_path / "model.keras"
-        model.save(path)
-        loaded = keras.saving.load_model(path, safe_mode=True)
-        assert type(loaded.loss) is type(model.loss)
-        assert loaded.loss.get_config() == model.loss.get_config()
-        np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), before, rtol=1e-6)
+    @pytest.mark.slow
+    def test_keras_file_round_trip(self, case, tmp_path):
+        conformance.run_check("keras_file_round_trip", case, tmp_path)
 
-    def test_saved_model_round_trip(self, name, tmp_path):
-        factory, kind, from_logits = CASES[name]
-        loss = factory()
-        y, y_pred = make_data(kind, from_logits)
-        y_spec = tf.TensorSpec((None,) + y.shape[1:], tf.as_dtype(y.dtype))
-        p_spec = tf.TensorSpec((None,) + y_pred.shape[1:], tf.float32)
-        module = tf.Module()
-        module.loss = tf.function(
-            lambda a, b: loss(a, b), input_signature=[y_spec, p_spec]
+    @pytest.mark.slow
+    def test_saved_model_round_trip(self, case, tmp_path):
+        loss = case.make()
+        y, y_pred = make_data(case.labels, from_logits(loss))
+        signature = [
+            tf.TensorSpec((None,) + y.shape[1:], tf.as_dtype(y.dtype)),
+            tf.TensorSpec((None,) + y_pred.shape[1:], tf.float32),
+        ]
+        loaded = conformance.check_saved_function_round_trip(
+            loss, lambda obj, a, b: obj(a, b), signature, [(y, y_pred)], tmp_path
         )
-        tf.saved_model.save(module, str(tmp_path / "loss"))
-        loaded = tf.saved_model.load(str(tmp_path / "loss"))
-        np.testing.assert_allclose(loaded.loss(y, y_pred), loss(y, y_pred), rtol=1e-6)
+        np.testing.assert_allclose(loaded.fn(y, y_pred), loss(y, y_pred), rtol=1e-6)
 
-    def test_reductions_and_sample_weight(self, name):
-        factory, kind, from_logits = CASES[name]
-        y, y_pred = make_data(kind, from_logits)
-        config = factory().get_config()
-        per_sample = type(factory()).from_config({**config, "reduction": "none"})
-        values = np.asarray(per_sample(y, y_pred))
-        assert values.shape == (8,) if kind != "segmentation" else (8,)
+    def test_reductions_and_sample_weight(self, case):
+        y, y_pred = make_data(case.labels, from_logits(case.make()))
+        config = case.make().get_config()
+        cls = type(case.make())
+        values = np.asarray(cls.from_config({**config, "reduction": "none"})(y, y_pred))
+        assert values.shape == (8,)
         assert np.all(values >= -1e-6)
         reduced = {
-            r: float(type(factory()).from_config({**config, "reduction": r})(y, y_pred))
+            r: float(cls.from_config({**config, "reduction": r})(y, y_pred))
             for r in ("sum", "sum_over_batch_size", "mean")
         }
         np.testing.assert_allclose(reduced["sum"], values.sum(), rtol=1e-5)
@@ -202,38 +86,46 @@ class TestConformance:
         )
         np.testing.assert_allclose(reduced["mean"], values.mean(), rtol=1e-5)
         weights = RNG.random(size=8).astype("float32")
-        weighted = type(factory()).from_config(
-            {**config, "reduction": "sum_over_batch_size"}
-        )
+        weighted = cls.from_config({**config, "reduction": "sum_over_batch_size"})
         np.testing.assert_allclose(
             weighted(y, y_pred, sample_weight=weights),
             (values * weights).mean(),
             rtol=1e-5,
         )
-        by_weight = type(factory()).from_config(
-            {**config, "reduction": "mean_with_sample_weight"}
-        )
+        by_weight = cls.from_config({**config, "reduction": "mean_with_sample_weight"})
         np.testing.assert_allclose(
             by_weight(y, y_pred, sample_weight=weights),
             (values * weights).sum() / weights.sum(),
             rtol=1e-5,
         )
 
-    def test_dtype_argument(self, name):
-        factory, kind, from_logits = CASES[name]
-        config = factory().get_config()
-        loss = type(factory()).from_config({**config, "dtype": "float64"})
-        y, y_pred = make_data(kind, from_logits)
+    def test_dtype_argument(self, case):
+        reference = case.make()
+        loss = type(reference).from_config(
+            {**reference.get_config(), "dtype": "float64"}
+        )
+        y, y_pred = make_data(case.labels, from_logits(reference))
         value = loss(y, y_pred)
         assert keras.backend.standardize_dtype(value.dtype) == "float64"
-        np.testing.assert_allclose(value, factory()(y, y_pred), rtol=1e-5)
+        np.testing.assert_allclose(value, reference(y, y_pred), rtol=1e-5)
         assert loss.get_config()["dtype"] == "float64"
+        # Half and double precision predictions give a finite value of the
+        # loss's own dtype.
+        for dtype in ("float16", "float64"):
+            conformance.check_finite(
+                reference(y, y_pred.astype(dtype)), reference.dtype
+            )
 
-    def test_finite_loss_and_gradients_at_extremes(self, name):
-        factory, kind, from_logits = CASES[name]
-        loss = factory()
-        y, _ = make_data(kind, from_logits)
-        if from_logits:
+    @pytest.mark.slow
+    def test_float64_policy(self, case):
+        # mixed_float16 and mixed_bfloat16: test_mixed_precision_training_step.
+        conformance.check_dtype_policies(case, policies=("float64",))
+
+    def test_finite_loss_and_gradients_at_extremes(self, case):
+        loss = case.make()
+        kind, logits = case.labels, from_logits(loss)
+        y, _ = make_data(kind, logits)
+        if logits:
             shape = (8, 5, 5, C) if kind == "segmentation" else (8, C)
             extreme = np.where(RNG.random(size=shape) > 0.5, 1e4, -1e4)
             candidates = [extreme.astype("float32"), np.zeros(shape, "float32")]
@@ -259,29 +151,31 @@ class TestConformance:
                 tape.watch(y_pred)
                 value = loss(y, y_pred)
             gradient = tape.gradient(value, y_pred)
-            assert np.isfinite(float(value)), name
-            assert np.all(np.isfinite(gradient.numpy())), name
+            assert np.isfinite(float(value)), case.id
+            assert np.all(np.isfinite(gradient.numpy())), case.id
 
+    @pytest.mark.slow
     @pytest.mark.parametrize("dtype_policy", ["mixed_float16", "mixed_bfloat16"])
-    def test_mixed_precision_training_step(self, name, dtype_policy, policy):
-        factory, kind, from_logits = CASES[name]
+    def test_mixed_precision_training_step(self, case, dtype_policy, policy):
         policy(dtype_policy)
-        model = make_model(kind, from_logits)
+        loss = case.make()
+        model = make_model(case.labels, from_logits(loss))
         assert model.get_layer("head").compute_dtype != "float32"
-        model.compile(optimizer="adam", loss=factory())
-        x, y = model_data(kind)
+        # Eager: the dtypes are the compiled step's, without its tracing (the
+        # compiled steps are test_jit_compile_matches_eager's).
+        model.compile(optimizer="adam", loss=loss, run_eagerly=True)
+        x, y = model_data(case.labels)
         # Large inputs push half-precision logits to their extremes too.
         for scale in (1.0, 1e3):
             loss_value = model.train_on_batch(x * scale, y)
-            assert np.isfinite(loss_value), (name, scale)
+            assert np.isfinite(loss_value), (case.id, scale)
         assert all(np.all(np.isfinite(w)) for w in model.get_weights())
 
-    def test_mixed_precision_gradients_of_half_logits(self, name):
-        factory, kind, from_logits = CASES[name]
-        if not from_logits:
+    def test_mixed_precision_gradients_of_half_logits(self, case):
+        loss = case.make()
+        if not from_logits(loss):
             pytest.skip("half-precision extremes are a logits concern")
-        loss = factory()
-        y, y_pred = make_data(kind, from_logits)
+        y, y_pred = make_data(case.labels, True)
         for dtype in ("float16", "bfloat16"):
             z = tf.constant(np.clip(y_pred * 5e3, -6e4, 6e4), dtype=dtype)
             with tf.GradientTape() as tape:
@@ -290,34 +184,23 @@ class TestConformance:
             assert np.isfinite(float(value))
             assert np.all(np.isfinite(tf.cast(tape.gradient(value, z), "float32")))
 
-    def test_jit_compile(self, name):
-        factory, kind, from_logits = CASES[name]
-        x, y = model_data(kind)
-        results = []
-        for jit in (False, True):
-            keras.utils.set_random_seed(0)
-            model = make_model(kind, from_logits)
-            model.compile(optimizer="sgd", loss=factory(), jit_compile=jit)
-            results.append(model.train_on_batch(x, y))
-            results.append(model.evaluate(x, y, verbose=0))
-        assert all(np.isfinite(results))
-        np.testing.assert_allclose(results[:2], results[2:], rtol=1e-4)
+    @pytest.mark.slow
+    def test_jit_compile_matches_eager(self, case):
+        conformance.run_check("jit_matches_eager", case, None)
 
 
-@pytest.mark.parametrize("name", MULTICLASS)
+@pytest.mark.parametrize("case", MULTICLASS)
 class TestLabelFormats:
-    def test_integer_shapes_and_one_hot_agree(self, name):
-        factory, _, from_logits = CASES[name]
-        loss = factory()
-        y, y_pred = make_data("multiclass", from_logits)
+    def test_integer_shapes_and_one_hot_agree(self, case):
+        loss = case.make()
+        y, y_pred = make_data("multiclass", from_logits(loss))
         want = loss(np.eye(C, dtype="float32")[y], y_pred)
         for labels in (y, y.reshape(-1, 1), y.astype("float32"), tf.constant(y)):
             np.testing.assert_allclose(loss(labels, y_pred), want, rtol=1e-6)
 
-    def test_dense_prediction_shapes(self, name):
-        factory, _, from_logits = CASES[name]
-        loss = factory()
-        y, y_pred = make_data("segmentation", from_logits)
+    def test_dense_prediction_shapes(self, case):
+        loss = case.make()
+        y, y_pred = make_data("segmentation", from_logits(loss))
         dense = loss(np.eye(C, dtype="float32")[y], y_pred)
         np.testing.assert_allclose(loss(y, y_pred), dense, rtol=1e-6)
         np.testing.assert_allclose(loss(y[..., None], y_pred), dense, rtol=1e-6)
@@ -325,18 +208,22 @@ class TestLabelFormats:
         flat = loss(y.reshape(-1), np.reshape(y_pred, (-1, C)))
         np.testing.assert_allclose(dense, flat, rtol=1e-5)
 
-    def test_ignore_class(self, name):
-        factory, _, from_logits = CASES[name]
-        config = factory().get_config()
-        loss = type(factory()).from_config({**config, "ignore_class": 255})
-        y, y_pred = make_data("segmentation", from_logits)
+    def test_ignore_class(self, case):
+        reference = case.make()
+        cls, config, logits = (
+            type(reference),
+            reference.get_config(),
+            from_logits(reference),
+        )
+        loss = cls.from_config({**config, "ignore_class": 255})
+        y, y_pred = make_data("segmentation", logits)
         y = y.copy()
         y[:, :2] = 255
-        kept = type(factory()).from_config(config)(y[:, 2:], y_pred[:, 2:])
+        kept = cls.from_config(config)(y[:, 2:], y_pred[:, 2:])
         np.testing.assert_allclose(loss(y, y_pred), kept, rtol=1e-5)
         # An ignored real class works with one-hot labels as with integers.
-        as_class = type(factory()).from_config({**config, "ignore_class": 0})
-        labels, preds = make_data("multiclass", from_logits)
+        as_class = cls.from_config({**config, "ignore_class": 0})
+        labels, preds = make_data("multiclass", logits)
         np.testing.assert_allclose(
             as_class(labels, preds),
             as_class(np.eye(C, dtype="float32")[labels], preds),
@@ -344,6 +231,7 @@ class TestLabelFormats:
         )
 
 
+@pytest.mark.slow
 def test_get_by_registered_name():
     # Keras 3 does not resolve registered names in `compile(loss="...")`
     # (keras-team/keras#20112); `losses.get` does, for `compile(loss=get(...))`.

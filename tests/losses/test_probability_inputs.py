@@ -194,6 +194,7 @@ class TestLogitsGivenToAProbabilityLoss:
         with pytest.raises(ValueError, match=f"^{name} received y_pred outside"):
             factory()(y, tf.constant(z, "float16"), sample_weight=np.ones(8))
 
+    @pytest.mark.slow
     @pytest.mark.parametrize("mode", ["graph", "jit_compile", "run_eagerly"])
     def test_fit_step(self, name, mode):
         factory, _, kind = PROBABILITY_LOSSES[name]
@@ -293,6 +294,7 @@ def test_valid_dense_and_ignored_positions_keep_their_values():
     )
 
 
+@pytest.mark.slow
 def test_mixed_precision_fit(policy):
     x, y = model_data("multiclass")
     # Half-precision logits: NaN at the first step (and the loss-scale
@@ -431,6 +433,7 @@ def attention_classifier():
     return model, model.get_weights()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(DEFAULT_LOSSES))
 def test_default_loss_on_builder_logits_never_trains_silently(
     name, separable_images, attention_classifier

@@ -40,6 +40,7 @@ class TestWeightedCrossEntropy:
         )
         np.testing.assert_allclose(ours, ce, rtol=1e-5)
 
+    @pytest.mark.slow
     def test_matches_fit_class_weight(self):
         x = RNG.normal(size=(32, 6)).astype("float32")
         y = RNG.integers(0, 4, size=32)
@@ -82,6 +83,7 @@ class TestWeightedCrossEntropy:
         want = np.mean(np.asarray(ce) * np.asarray(WEIGHTS)[labels])
         np.testing.assert_allclose(ours, want, rtol=1e-5)
 
+    @pytest.mark.slow
     def test_multi_output_model(self):
         inputs = keras.Input((6,))
         a = keras.layers.Dense(4, name="a")(inputs)
