@@ -6,18 +6,22 @@ disk, then renamed over the target with `os.replace`, which is atomic. On any
 failure (a full disk: `OSError` with `errno.ENOSPC`) the temporary file is
 removed and the target is left as it was: never a zero-byte or half-written
 file. A process killed mid-write can leave a `.<name>.tmp-*` sibling behind;
-`stale_temporaries` finds them.
+`stale_temporaries` finds them. Folders (a SavedModel) are replaced the same
+way with `replace_directory`, and `recover_directory` undoes a killed swap.
 """
 
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
 
 __all__ = [
     "atomic_path",
     "describe_os_error",
     "fsync_dir",
+    "recover_directory",
+    "replace_directory",
     "stale_temporaries",
     "temporary_prefix",
     "write_text_atomic",
@@ -112,3 +116,61 @@ def describe_os_error(error):
     if error.filename:
         reason += f": {error.filename!r}"
     return reason
+
+
+def replace_directory(tmp, path, *, overwrite):
+    """Rename the complete folder `tmp` to `path`, replacing it if allowed.
+
+    An existing `path` is first renamed aside (`.<name>.old-*/<name>`), so a
+    kill between the two renames leaves a copy that `recover_directory`
+    puts back.
+    """
+    if not os.path.lexists(path):
+        os.rename(tmp, path)
+        return
+    if not overwrite:  # Appeared while exporting.
+        raise FileExistsError(f"`{path}` already exists.")
+    parent, name = os.path.split(path)
+    old = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
+    aside = os.path.join(old, name)
+    os.rename(path, aside)  # 1. the old model aside
+    try:
+        os.rename(tmp, path)  # 2. the new one in
+    except BaseException:
+        os.rename(aside, path)  # (if this fails too, recover_directory puts it back)
+        shutil.rmtree(old, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)  # 3. the old one gone
+
+
+def recover_directory(path, *, clean=True):
+    """Undo what a killed `replace_directory(..., path)` or export left behind.
+
+    A missing `path` with an aside copy (`.<name>.old-*/<name>`, a kill
+    between the two renames of an overwrite) gets the copy back. With
+    `clean`, other `.<name>.old-*` folders (a kill before the delete) and
+    `.<name>.tmp-*` folders (an export that never completed) are removed.
+    """
+    parent, name = os.path.split(path)
+    try:
+        entries = sorted(os.listdir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        full = os.path.join(parent, entry)
+        if entry.startswith(f".{name}.old-") and os.path.isdir(full):
+            aside = os.path.join(full, name)
+            if not os.path.lexists(path) and os.path.lexists(aside):
+                os.rename(aside, path)
+                with contextlib.suppress(OSError):
+                    os.rmdir(full)  # now empty
+            if clean:
+                shutil.rmtree(full, ignore_errors=True)
+    for entry in entries if clean else ():
+        if entry.startswith(f".{name}.tmp-"):
+            full = os.path.join(parent, entry)
+            if os.path.isdir(full) and not os.path.islink(full):
+                shutil.rmtree(full, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.remove(full)

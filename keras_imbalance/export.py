@@ -46,6 +46,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_imbalance._files import recover_directory, replace_directory
 from keras_imbalance._validation import invalid
 
 __all__ = ["ExportedModel", "export_saved_model", "load_exported"]
@@ -245,7 +246,7 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
     if not isinstance(overwrite, bool):
         raise invalid("overwrite", "a boolean", overwrite)
     path = os.path.abspath(os.fspath(path))
-    _recover(path)
+    recover_directory(path)
     if os.path.lexists(path) and not overwrite:
         raise FileExistsError(
             f"`{path}` already exists. Pass `overwrite=True` to replace it, "
@@ -278,63 +279,10 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
                 errno.ENOSPC,
                 f"No space left on device while writing the SavedModel {path}",
             ) from error
-        _move_into_place(tmp, path, overwrite=overwrite)
+        replace_directory(tmp, path, overwrite=overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _move_into_place(tmp, path, *, overwrite):
-    """Rename the complete export `tmp` to `path`, replacing it if allowed."""
-    if not os.path.lexists(path):
-        os.rename(tmp, path)
-        return
-    if not overwrite:  # Appeared while exporting.
-        raise FileExistsError(f"`{path}` already exists.")
-    parent, name = os.path.split(path)
-    old = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
-    aside = os.path.join(old, name)
-    os.rename(path, aside)  # 1. the old model aside
-    try:
-        os.rename(tmp, path)  # 2. the new one in
-    except BaseException:
-        os.rename(aside, path)  # (if this fails too, _recover puts it back)
-        shutil.rmtree(old, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)  # 3. the old one gone
-
-
-def _recover(path, *, clean=True):
-    """Undo what a killed `export_saved_model(path, ...)` left behind.
-
-    A missing `path` with an aside copy (`.<name>.old-*/<name>`, a kill
-    between the two renames of an overwrite) gets the copy back. With
-    `clean`, other `.<name>.old-*` folders (a kill before the delete) and
-    `.<name>.tmp-*` folders (an export that never completed) are removed.
-    """
-    parent, name = os.path.split(path)
-    try:
-        entries = sorted(os.listdir(parent))
-    except OSError:
-        return
-    for entry in entries:
-        full = os.path.join(parent, entry)
-        if entry.startswith(f".{name}.old-") and os.path.isdir(full):
-            aside = os.path.join(full, name)
-            if not os.path.lexists(path) and os.path.lexists(aside):
-                os.rename(aside, path)
-                with contextlib.suppress(OSError):
-                    os.rmdir(full)  # now empty
-            if clean:
-                shutil.rmtree(full, ignore_errors=True)
-    for entry in entries if clean else ():
-        if entry.startswith(f".{name}.tmp-"):
-            full = os.path.join(parent, entry)
-            if os.path.isdir(full) and not os.path.islink(full):
-                shutil.rmtree(full, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    os.remove(full)
 
 
 class ExportedModel:
@@ -373,7 +321,7 @@ class ExportedModel:
         if not os.path.lexists(self.path):
             # A kill in the middle of an overwrite: put the previous model back.
             with contextlib.suppress(OSError):
-                _recover(os.path.abspath(self.path), clean=False)
+                recover_directory(os.path.abspath(self.path), clean=False)
         self.loaded = tf.saved_model.load(self.path)
         serve = getattr(self.loaded, ENDPOINT, None)
         if serve is None:

@@ -18,7 +18,8 @@ from keras_imbalance._validation import (
     is_integer,
     is_seed,
 )
-from keras_imbalance.comparison.results import Comparison, Run, chance_warnings
+from keras_imbalance.comparison.results import Comparison
+from keras_imbalance.comparison.runs import Run, chance_warnings
 from keras_imbalance.models.zoo import ModelFactory, model_factory
 
 __all__ = ["Progress", "compare", "model_factory"]

@@ -31,6 +31,19 @@ _BLOCK_SIZE = 64
 _FLIPS = (None, "horizontal", "vertical", "horizontal_and_vertical")
 
 
+def check_augmenter_arguments(rotation, zoom, flip):
+    """`(rotation, zoom, flip)` of `default_image_augmenter`, checked."""
+    rotation = check_float("rotation", rotation, low=0, high=1)
+    zoom = check_float("zoom", zoom, low=0, high=1, high_open=True)
+    if flip not in _FLIPS:
+        raise invalid(
+            "flip",
+            "one of None, 'horizontal', 'vertical', 'horizontal_and_vertical'",
+            flip,
+        )
+    return rotation, zoom, flip
+
+
 def default_image_augmenter(rotation=0.1, zoom=0.1, flip="horizontal", seed=None):
     """A light, label-preserving image augmenter for `augment_minority`.
 
@@ -63,14 +76,7 @@ def default_image_augmenter(rotation=0.1, zoom=0.1, flip="horizontal", seed=None
     >>> tuple(augmenter(np.zeros((2, 8, 8, 3), "float32")).shape)
     (2, 8, 8, 3)
     """
-    rotation = check_float("rotation", rotation, low=0, high=1)
-    zoom = check_float("zoom", zoom, low=0, high=1, high_open=True)
-    if flip not in _FLIPS:
-        raise invalid(
-            "flip",
-            "one of None, 'horizontal', 'vertical', 'horizontal_and_vertical'",
-            flip,
-        )
+    rotation, zoom, flip = check_augmenter_arguments(rotation, zoom, flip)
     seed = check_seed(seed)
 
     def layer_seed(offset):

@@ -158,6 +158,16 @@ def cutmix(dataset, *, alpha=1.0, num_classes=None, seed=None):
     return _mix_dataset(dataset, "cutmix", alpha, num_classes, seed, mix)
 
 
+def check_remix_arguments(alpha, kappa, tau):
+    """`(alpha, kappa, tau)` of Remix (Chou et al. 2020), checked (`alpha=None`:
+    the labels alone, no mixing factor)."""
+    if alpha is not None:
+        alpha = check_float("alpha", alpha, low=0, low_open=True)
+    kappa = check_float("kappa", kappa, low=1)
+    tau = check_float("tau", tau, low=0, high=1)
+    return alpha, kappa, tau
+
+
 def remix(dataset, *, class_counts, alpha=1.0, kappa=3.0, tau=0.5, seed=None):
     """Remix: mixup whose labels favour the minority class of each pair.
 
@@ -207,9 +217,7 @@ def remix(dataset, *, class_counts, alpha=1.0, kappa=3.0, tau=0.5, seed=None):
     ((4, 3), (4, 2))
     """
     counts = check_class_counts("class_counts", class_counts)
-    alpha = check_float("alpha", alpha, low=0, low_open=True)
-    kappa = check_float("kappa", kappa, low=1)
-    tau = check_float("tau", tau, low=0, high=1)
+    alpha, kappa, tau = check_remix_arguments(alpha, kappa, tau)
     seed = check_seed(seed)
     counts_tensor = tf.constant(counts, tf.float32)
 
@@ -256,8 +264,7 @@ def remix_labels(y_i, y_j, n_i, n_j, lam, kappa=3.0, tau=0.5):
     >>> remix_labels([1.0, 0.0], [0.0, 1.0], 100, 10, 0.75).numpy().tolist()
     [0.75, 0.25]
     """
-    kappa = check_float("kappa", kappa, low=1)
-    tau = check_float("tau", tau, low=0, high=1)
+    _, kappa, tau = check_remix_arguments(None, kappa, tau)
     y_i = tf.convert_to_tensor(y_i)
     dtype = float_dtype(y_i.dtype)
     y_i = tf.cast(y_i, dtype)

@@ -8,8 +8,10 @@ import math
 
 from keras_imbalance import callbacks as imbalance_callbacks
 from keras_imbalance import data, losses, models
-from keras_imbalance._validation import check_float, check_positive_int, invalid
+from keras_imbalance._validation import check_float, check_positive_int
 from keras_imbalance.class_weights import compute_class_weights
+from keras_imbalance.data.augmentation import check_augmenter_arguments
+from keras_imbalance.data.mixing import check_remix_arguments
 from keras_imbalance.layers import CosineClassifier
 from keras_imbalance.strategies.base import Strategy
 from keras_imbalance.strategies.registry import register
@@ -227,9 +229,6 @@ class BalancedSampling(Strategy):
         return context.balanced_dataset("balanced")
 
 
-_FLIPS = (None, "horizontal", "vertical", "horizontal_and_vertical")
-
-
 @register("minority_augmentation")
 class MinorityAugmentation(Strategy):
     """Cross-entropy with rarer classes augmented more often.
@@ -245,11 +244,9 @@ class MinorityAugmentation(Strategy):
     reference = "Shorten & Khoshgoftaar, Image Data Augmentation survey, 2019"
 
     def __init__(self, rotation=0.05, zoom=0.1, flip=None, power=1.0):
-        self.rotation = check_float("rotation", rotation, low=0, high=1)
-        self.zoom = check_float("zoom", zoom, low=0, high=1, high_open=True)
-        if flip not in _FLIPS:
-            raise invalid("flip", f"one of {_FLIPS}", flip)
-        self.flip = flip
+        self.rotation, self.zoom, self.flip = check_augmenter_arguments(
+            rotation, zoom, flip
+        )
         self.power = check_float("power", power, low=0)
 
     def training_data(self, context):
@@ -286,9 +283,7 @@ class RemixDRW(Strategy):
     reference = "Chou et al., Remix: Rebalanced Mixup, ECCV Workshops 2020"
 
     def __init__(self, alpha=1.0, kappa=3.0, tau=0.5, drw_fraction=DRW_FRACTION):
-        self.alpha = check_float("alpha", alpha, low=0, low_open=True)
-        self.kappa = check_float("kappa", kappa, low=1)
-        self.tau = check_float("tau", tau, low=0, high=1)
+        self.alpha, self.kappa, self.tau = check_remix_arguments(alpha, kappa, tau)
         self.drw_fraction = _check_drw_fraction(drw_fraction)
 
     def description_fields(self):
