@@ -5,6 +5,15 @@ import sys
 
 import pytest
 
+# Shared check helpers imported by several test files: rewrite their asserts
+# too, so a failure inside them shows the values compared.
+pytest.register_assert_rewrite(
+    "tests.conformance",
+    "tests.metrics_checks",
+    "tests.data.sampling_fixtures",
+    "tests.models.decoupling_fixtures",
+)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("PYTHONHASHSEED", "0")
@@ -21,8 +30,8 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 # --------------------------------------------------------------- test tiers
 #
-# `python -m pytest -m "not slow"` is the quick tier (a few minutes on two
-# cores); `python -m pytest` runs everything. A test is marked `slow` when it
+# `python -m pytest -n 2 -m "not slow"` is the quick tier (a few minutes on two
+# cores); `python -m pytest -n 2` runs everything. A test is marked `slow` when it
 # takes about a second or more on such a machine: it trains or compiles models
 # beyond a step, runs a subprocess, or builds a keras.applications backbone.
 # Test files mark their own slow tests (`@pytest.mark.slow`, or
@@ -35,10 +44,12 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 SLOW_TESTS = {
     "tests/models/test_transfer.py": (
         "TestBuild",
-        "TestWeightsFile",
         "TestUnfreeze",
-        "TestSerialization::test_keras_and_saved_model",
         "TestErrors::test_unknown_sizes_allowed_when_large_enough",
+    ),
+    "tests/models/test_transfer_saving.py": (
+        "TestWeightsFile",
+        "TestSerialization::test_keras_and_saved_model",
     ),
     "tests/models/test_builders.py": (
         "TestAttentionClassifier::test_input_ranks_and_attention",
@@ -49,6 +60,7 @@ SLOW_TESTS = {
         "TestBilateralBranchNetwork::test_train_model_keras_round_trip",
     ),
     "tests/models/test_decoupling.py": "*",
+    "tests/models/test_decoupling_layers.py": "*",
 }
 
 

@@ -1,4 +1,8 @@
-"""The `keras-imbalance` command: a thin shell over `comparison.compare`."""
+"""The `keras-imbalance` command: a thin shell over `comparison.compare`.
+
+Here `compare` end to end, help and version; argument and dataset errors are
+tested in `test_cli_arguments.py`, the progress display in `test_cli_display.py`.
+"""
 
 import json
 import os
@@ -6,12 +10,10 @@ import subprocess
 import sys
 from io import StringIO
 
-import numpy as np
 import pytest
 
 from keras_imbalance import comparison
 from keras_imbalance.cli import main
-from keras_imbalance.cli.display import Display, ProgressTracker
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STRATEGIES = ["ce", "posthoc_logit_adjustment"]
@@ -177,6 +179,30 @@ def test_export_refused_for_a_chance_level_model(tmp_path):
     assert code == 0 and (tmp_path / "best_model").exists()
 
 
+@pytest.mark.slow
+def test_balanced_reference_option(tmp_path):
+    argv = [
+        "compare",
+        "--strategies",
+        "ce",
+        "--epochs",
+        "1",
+        "--balanced-reference",
+        "--quiet",
+        "--output",
+        str(tmp_path),
+    ]
+    code, stdout, stderr = run_main(argv)
+    assert code == 0, stderr
+    assert "class-balanced sample of 49 images per class" in stdout
+    record = json.loads((tmp_path / "results.json").read_text())
+    # 49 a class, 5 of them held out for validation.
+    assert record["setup"]["class_counts"] == [44] * 10
+
+
+# --- help, version, and what the command imports --------------------------------
+
+
 def test_inspect_and_compare_default_outputs_differ():
     from keras_imbalance.cli.parser import DEFAULT_OUTPUT
 
@@ -230,123 +256,6 @@ def test_real_command_prints_no_tensorflow_log_lines(tmp_path):
     assert "class counts" in result.stdout
 
 
-def test_unknown_dataset(tmp_path, capsys):
-    code = main(["compare", "--dataset", "nope", "--output", str(tmp_path)])
-    line = assert_one_line_error(capsys, code)
-    assert "nope" in line and "digits-lt" in line
-
-
-def test_unknown_dataset_inspect(tmp_path, capsys):
-    code = main(["inspect", "--dataset", "nope", "--output", str(tmp_path)])
-    assert_one_line_error(capsys, code)
-
-
-def test_unknown_strategy(tmp_path, capsys):
-    code = main(["compare", "--strategies", "ce,nope", "--output", str(tmp_path)])
-    line = assert_one_line_error(capsys, code)
-    assert "'nope'" in line
-
-
-def test_empty_strategy_name(tmp_path, capsys):
-    code = main(["compare", "--strategies", "ce,,focal", "--output", str(tmp_path)])
-    assert_one_line_error(capsys, code)
-
-
-def test_unknown_model(tmp_path, capsys):
-    code = main(["compare", "--model", "nope", "--output", str(tmp_path)])
-    line = assert_one_line_error(capsys, code)
-    assert "'nope'" in line and "small_cnn" in line
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["--imbalance-ratio", "0.5"],
-        ["--imbalance-ratio", "nan"],
-        ["--epochs", "0"],
-        ["--batch-size", "0"],
-        ["--seeds", "-1"],
-        ["--seeds", "0,0"],
-        ["--repeats", "0"],
-        ["--validation-split", "0.9"],
-        ["--data-seed", "-1"],
-        ["--learning-rate", "-1"],
-        ["--shot-thresholds", "20,100"],
-        ["--shot-thresholds", "many"],
-    ],
-)
-def test_invalid_numbers(tmp_path, capsys, args):
-    code = main(["compare", *args, "--output", str(tmp_path)])
-    line = assert_one_line_error(capsys, code)
-    assert args[0] in line
-
-
-def test_inspect_invalid_ratio(tmp_path, capsys):
-    code = main(["inspect", "--imbalance-ratio", "0.5", "--output", str(tmp_path)])
-    assert_one_line_error(capsys, code)
-
-
-def test_missing_npz(tmp_path, capsys):
-    missing = str(tmp_path / "missing.npz")
-    code = main(["compare", "--dataset", missing, "--output", str(tmp_path)])
-    line = assert_one_line_error(capsys, code)
-    assert "missing.npz" in line
-
-
-def test_npz_missing_key(tmp_path, capsys):
-    file = tmp_path / "partial.npz"
-    np.savez(file, x_train=np.zeros((4, 2)), y_train=[0, 1, 0, 1], x_test=np.ones(2))
-    code = main(["compare", "--dataset", str(file), "--output", str(tmp_path)])
-    line = assert_one_line_error(capsys, code)
-    assert "y_test" in line
-
-
-def test_npz_garbage(tmp_path, capsys):
-    file = tmp_path / "x.npz"
-    file.write_bytes(b"this is not a zip archive\nsecond line\n")
-    code = main(["inspect", "--dataset", str(file), "--output", str(tmp_path)])
-    assert_one_line_error(capsys, code)
-
-
-def test_npz_bad_labels(tmp_path, capsys):
-    file = tmp_path / "soft.npz"
-    np.savez(
-        file,
-        x_train=np.zeros((3, 2)),
-        y_train=[0.5, 1.0, 0.0],
-        x_test=np.zeros((2, 2)),
-        y_test=[0, 1],
-    )
-    code = main(["compare", "--dataset", str(file), "--output", str(tmp_path)])
-    line = assert_one_line_error(capsys, code)
-    assert "y_train" in line
-
-
-def test_fashion_mnist_missing(tmp_path, capsys):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    code = main(
-        [
-            "compare",
-            "--dataset",
-            "fashion-mnist-lt",
-            "--data-dir",
-            str(empty),
-            "--output",
-            str(tmp_path / "out"),
-        ]
-    )
-    line = assert_one_line_error(capsys, code)
-    assert "Fashion-MNIST" in line
-
-
-def test_argparse_errors_exit_2(capsys):
-    assert main([]) == 2
-    assert main(["compare", "--epochs", "many"]) == 2
-    assert main(["frobnicate"]) == 2
-    capsys.readouterr()
-
-
 def test_help_exits_0(capsys):
     assert main(["--help"]) == 0
     assert main(["compare", "--help"]) == 0
@@ -384,102 +293,3 @@ def test_python_m_help():
     )
     assert result.returncode == 0, result.stderr
     assert "compare" in result.stdout and "inspect" in result.stdout
-
-
-# --- progress ---------------------------------------------------------------------
-
-
-def test_progress_eta():
-    now = [0.0]
-    tracker = ProgressTracker(2, 4, clock=lambda: now[0])
-    assert tracker.eta_seconds() is None
-    tracker.start_run(0, "ce (seed 0)")
-    for _ in range(2):
-        now[0] += 10.0
-        tracker.epoch_end()
-    # 2 epochs in 20 s; 2 left in this run and 4 in the next: 60 s.
-    assert tracker.eta_seconds() == pytest.approx(60.0)
-    assert tracker.line() == "run 1/2 ce (seed 0): epoch 2/4, ETA 01:00"
-    now[0] += 20.0
-    tracker.epoch_end()
-    tracker.epoch_end()
-    tracker.end_run()
-    tracker.start_run(1, "ce (seed 1)")
-    assert tracker.remaining_epochs == 4
-    assert tracker.eta_seconds() == pytest.approx(40.0)
-
-
-def test_display_quiet_prints_one_line_per_run():
-    from rich.console import Console
-
-    out = StringIO()
-    display = Display(Console(file=out, width=200), quiet=True)
-    result = _tiny_comparison()
-    display.started(1, 3, result.setup)
-    display.run_started(0, "ce", 0)
-    for _ in range(3):
-        display.epoch_ended()
-    display.run_ended(result.runs[0])
-    lines = out.getvalue().strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("run 1/1 ce (seed 0): done in")
-
-
-def _tiny_comparison():
-    from keras_imbalance.evaluation import evaluate_imbalanced
-
-    report = evaluate_imbalanced([0, 1, 1, 0], y=[0, 1, 1, 1], class_counts=[9, 3])
-    run = comparison.Run("ce", 0, {}, {}, report, report, 1.5, [])
-    return comparison.Comparison(
-        [run], {"class_counts": [9, 3], "class_names": ["a", "b"]}
-    )
-
-
-def test_npz_single_class(tmp_path, capsys):
-    file = tmp_path / "one.npz"
-    np.savez(
-        file,
-        x_train=np.zeros((3, 2)),
-        y_train=[0, 0, 0],
-        x_test=np.zeros((1, 2)),
-        y_test=[0],
-    )
-    code = main(["compare", "--dataset", str(file), "--output", str(tmp_path)])
-    line = assert_one_line_error(capsys, code)
-    assert "2" in line
-
-
-def test_npz_with_imbalance_ratio(tmp_path, capsys):
-    file = tmp_path / "balanced.npz"
-    rng = np.random.default_rng(0)
-    np.savez(
-        file,
-        x_train=rng.random((40, 4, 4, 1)).astype("float32"),
-        y_train=np.repeat(np.arange(4), 10),
-        x_test=rng.random((8, 4, 4, 1)).astype("float32"),
-        y_test=np.repeat(np.arange(4), 2),
-    )
-    args = ["inspect", "--dataset", str(file), "--output", str(tmp_path)]
-    assert main([*args, "--imbalance-ratio", "10"]) == 0
-    out = capsys.readouterr().out
-    assert "[10, 4, 2, 1]" in out
-
-
-@pytest.mark.slow
-def test_balanced_reference_option(tmp_path):
-    argv = [
-        "compare",
-        "--strategies",
-        "ce",
-        "--epochs",
-        "1",
-        "--balanced-reference",
-        "--quiet",
-        "--output",
-        str(tmp_path),
-    ]
-    code, stdout, stderr = run_main(argv)
-    assert code == 0, stderr
-    assert "class-balanced sample of 49 images per class" in stdout
-    record = json.loads((tmp_path / "results.json").read_text())
-    # 49 a class, 5 of them held out for validation.
-    assert record["setup"]["class_counts"] == [44] * 10

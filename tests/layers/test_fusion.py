@@ -41,7 +41,7 @@ def test_gated_is_a_softmax_mixture_from_all_branches():
     assert kernel.shape == (12, 3)
     gates = softmax(np.concatenate(xs, -1) @ kernel + bias)
     np.testing.assert_allclose(
-        y, sum(g[:, None] * x for g, x in zip(gates.T, xs)), rtol=1e-5
+        y, sum(g[:, None] * x for g, x in zip(gates.T, xs)), rtol=1e-5, atol=1e-6
     )
 
 
@@ -56,7 +56,7 @@ def test_attention_scores_each_branch_with_a_learned_query():
     weights = softmax(logits)
     np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(
-        y, sum(w[:, None] * x for w, x in zip(weights.T, xs)), rtol=1e-5
+        y, sum(w[:, None] * x for w, x in zip(weights.T, xs)), rtol=1e-5, atol=1e-6
     )
 
 

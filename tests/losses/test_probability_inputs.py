@@ -4,12 +4,12 @@ Every builder of the package outputs logits, while eight losses default to
 `from_logits=False` (the defaults of Keras' `CategoricalFocalCrossentropy` and
 TF-Addons' `SigmoidFocalCrossEntropy`). Logits given to a probability loss
 must never train silently: an eager call raises a `ValueError`, a compiled
-step gives a NaN loss. A softmax/sigmoid output given to a logits loss warns.
+step gives a NaN loss. A softmax/sigmoid output given to a logits loss warns
+(tested in `test_softmax_given_as_logits.py`).
 """
 
-import functools
 import re
-import warnings
+from functools import partial
 
 import keras
 import numpy as np
@@ -18,72 +18,18 @@ import tensorflow as tf
 from sklearn.metrics import balanced_accuracy_score
 
 from keras_imbalance import losses, models
+from tests.losses import probability_inputs_fixtures
+from tests.losses.probability_inputs_fixtures import (
+    PROBABILITY_LOSSES,
+    C,
+    make_data,
+    model_data,
+    twin_name,
+)
 
-C = 4
-COUNTS = [40, 20, 10, 5]
-WEIGHTS = [1.0, 2.0, 3.0, 0.5]
-partial = functools.partial
+policy = probability_inputs_fixtures.policy  # the shared fixture
 
-# Class name -> (class factory, functional twin, kind), each on its
-# probability path: the default for all but the two prior-corrected losses.
-# kind: "multiclass" (softmax, integer labels), "multilabel" (sigmoid,
-# multi-hot), "segmentation" (softmax over (B, H, W, C), integer masks).
-PROBABILITY_LOSSES = {
-    "FocalLoss": (losses.FocalLoss, losses.focal_loss, "multiclass"),
-    "BinaryFocalLoss": (
-        losses.BinaryFocalLoss,
-        losses.binary_focal_loss,
-        "multilabel",
-    ),
-    "SigmoidFocalCrossEntropy": (
-        losses.SigmoidFocalCrossEntropy,
-        losses.sigmoid_focal_crossentropy,
-        "multilabel",
-    ),
-    "WeightedCrossEntropy": (
-        partial(losses.WeightedCrossEntropy, WEIGHTS),
-        partial(losses.weighted_cross_entropy, class_weight=WEIGHTS),
-        "multiclass",
-    ),
-    "ClassBalancedLoss": (
-        partial(losses.ClassBalancedLoss, COUNTS),
-        partial(losses.class_balanced_loss, class_counts=COUNTS),
-        "multiclass",
-    ),
-    "AsymmetricLoss": (losses.AsymmetricLoss, losses.asymmetric_loss, "multilabel"),
-    "DiceLoss": (losses.DiceLoss, losses.dice_loss, "segmentation"),
-    "TverskyLoss": (losses.TverskyLoss, losses.tversky_loss, "segmentation"),
-    "BalancedSoftmaxLoss": (
-        partial(losses.BalancedSoftmaxLoss, COUNTS, from_logits=False),
-        partial(losses.balanced_softmax_loss, class_counts=COUNTS, from_logits=False),
-        "multiclass",
-    ),
-    "LogitAdjustedLoss": (
-        partial(losses.LogitAdjustedLoss, class_counts=COUNTS, from_logits=False),
-        partial(losses.logit_adjusted_loss, class_counts=COUNTS, from_logits=False),
-        "multiclass",
-    ),
-}
 NAMES = sorted(PROBABILITY_LOSSES)
-
-
-def twin_name(twin):
-    return getattr(twin, "func", twin).__name__
-
-
-def make_data(kind, *, logits, batch=8, seed=0):
-    """Labels and logits (or their softmax / sigmoid, as float32)."""
-    rng = np.random.default_rng(seed)
-    shape = (batch, 3, 3, C) if kind == "segmentation" else (batch, C)
-    z = 3.0 * rng.normal(size=shape)
-    if kind == "multilabel":
-        y = (rng.random(size=shape) > 0.6).astype("float32")
-        p = 1.0 / (1.0 + np.exp(-z))
-    else:
-        y = rng.integers(0, C, size=shape[:-1])
-        e = np.exp(z - z.max(axis=-1, keepdims=True))
-        p = e / e.sum(axis=-1, keepdims=True)
-    return y, (z if logits else p).astype("float32")
 
 
 def logits_model(kind):
@@ -97,13 +43,6 @@ def logits_model(kind):
     return keras.Model(inputs, outputs)
 
 
-def model_data(kind, batch=8):
-    y, _ = make_data(kind, logits=True, batch=batch)
-    shape = (batch, 3, 3, 2) if kind == "segmentation" else (batch, 6)
-    x = np.random.default_rng(1).normal(size=shape).astype("float32")
-    return x * 5.0, y
-
-
 def logits_error(name, z):
     """The exact message, as a regex."""
     return "^" + re.escape(
@@ -112,14 +51,6 @@ def logits_error(name, z):
         "from_logits=True (every keras_imbalance builder outputs logits) or end "
         "the model with a softmax/sigmoid."
     )
-
-
-@pytest.fixture
-def policy():
-    """Set a global dtype policy for one test and restore it afterwards."""
-    previous = keras.config.dtype_policy()
-    yield keras.config.set_dtype_policy
-    keras.config.set_dtype_policy(previous)
 
 
 # Per-sample values of the probability path on `make_data(kind, logits=False,
@@ -313,86 +244,6 @@ def test_mixed_precision_fit(policy):
     model.compile(optimizer="sgd", loss=losses.FocalLoss())
     history = model.fit(x * 100.0, y, batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
-
-
-# Every loss with from_logits=True, and the three on logits by default.
-LOGITS_LOSSES = {
-    **{
-        name: (
-            partial(factory, from_logits=True),
-            partial(twin, from_logits=True),
-            kind,
-        )
-        for name, (factory, twin, kind) in PROBABILITY_LOSSES.items()
-    },
-    "LDAMLoss": (
-        partial(losses.LDAMLoss, COUNTS),
-        partial(losses.ldam_loss, class_counts=COUNTS),
-        "multiclass",
-    ),
-    "BalancedSoftmaxLoss": (
-        partial(losses.BalancedSoftmaxLoss, COUNTS),
-        partial(losses.balanced_softmax_loss, class_counts=COUNTS),
-        "multiclass",
-    ),
-    "LogitAdjustedLoss": (
-        partial(losses.LogitAdjustedLoss, class_counts=COUNTS),
-        partial(losses.logit_adjusted_loss, class_counts=COUNTS),
-        "multiclass",
-    ),
-}
-
-
-def activation_warnings(record):
-    return [
-        str(w.message)
-        for w in record
-        if issubclass(w.category, UserWarning)
-        and "y_pred was produced by a softmax/sigmoid" in str(w.message)
-    ]
-
-
-@pytest.mark.parametrize("name", sorted(LOGITS_LOSSES))
-def test_softmax_output_given_as_logits_warns(name):
-    factory, twin, kind = LOGITS_LOSSES[name]
-    y, z = make_data(kind, logits=True)
-    activation = keras.activations.sigmoid
-    if kind != "multilabel":
-        activation = keras.activations.softmax
-    expects = (
-        "works on logits only" if name == "LDAMLoss" else "received from_logits=True"
-    )
-    for loss, loss_name in ((factory(), name), (twin, twin_name(twin))):
-        with pytest.warns(UserWarning) as record:
-            loss(y, activation(z))
-        assert activation_warnings(record) == [
-            f"{loss_name} {expects} but y_pred was produced by a softmax/sigmoid "
-            "activation, so it holds probabilities, not logits. Remove the final "
-            "activation (every keras_imbalance builder outputs logits)"
-            + ("." if name == "LDAMLoss" else " or pass from_logits=False.")
-        ]
-        # Plain logits: no warning, whatever their values.
-        with warnings.catch_warnings(record=True) as record:
-            warnings.simplefilter("always")
-            loss(y, z)
-        assert activation_warnings(record) == []
-
-
-@pytest.mark.parametrize("dtype_policy", ["float32", "mixed_float16"])
-def test_softmax_model_warns_once_in_fit(dtype_policy, policy):
-    # Under mixed precision Keras casts y_pred before `call`, losing its
-    # `_keras_logits` mark: the class checks it before that.
-    policy(dtype_policy)
-    inputs = keras.Input((6,))
-    outputs = keras.layers.Dense(C, activation="softmax")(inputs)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer="sgd", loss=losses.FocalLoss(from_logits=True))
-    x, y = model_data("multiclass", batch=16)
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("default")
-        model.fit(x, y, batch_size=4, epochs=2, verbose=0)
-        model.evaluate(x, y, batch_size=4, verbose=0)
-    assert len(activation_warnings(record)) == 1
 
 
 # Each of the 11 loss classes with its defaults, on a builder's logits.
