@@ -5,6 +5,9 @@
   with the tensor's own `.numpy()`).
 - `is_dataset`: whether a value is a `tf.data.Dataset` (asked of its
   methods, so that TensorFlow is not imported to ask).
+- `is_file_source` / `model_input`: inputs read from files
+  (`keras_imbalance.data.ImageFiles`) and what Keras' `fit` / `predict`
+  take in their place (a dataset of decoded batches).
 - `plain` / `json_plain`: NumPy scalars and arrays (also nested in dicts,
   lists and tuples) as plain Python numbers and lists, for configs, error
   messages and JSON files.
@@ -15,7 +18,16 @@ import sys
 
 import numpy as np
 
-__all__ = ["is_dataset", "json_plain", "plain", "to_numpy", "unwrap_tensor"]
+__all__ = [
+    "is_dataset",
+    "is_file_source",
+    "json_plain",
+    "model_input",
+    "plain",
+    "predict",
+    "to_numpy",
+    "unwrap_tensor",
+]
 
 
 def unwrap_tensor(value):
@@ -56,6 +68,48 @@ def is_dataset(value):
     False
     """
     return hasattr(value, "element_spec") and hasattr(value, "as_numpy_iterator")
+
+
+def is_file_source(value):
+    """True for inputs read from files on demand (`data.ImageFiles`).
+
+    Example:
+
+    >>> is_file_source(np.zeros(3))
+    False
+    """
+    return getattr(type(value), "is_file_source", False) is True
+
+
+def model_input(x, y=None, *, batch_size=32, shuffle=False, seed=None):
+    """What Keras' `fit` / `predict` take for `x`: a dataset of decoded
+    batches for a file source, `x` itself (or `(x, y)`) otherwise.
+
+    Example:
+
+    >>> x = np.zeros((4, 2), "float32")
+    >>> model_input(x) is x
+    True
+    """
+    if is_file_source(x):
+        return x.dataset(y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    return x if y is None else (x, y)
+
+
+def predict(model, x, *, batch_size=32):
+    """`model.predict(x)` in batches of `batch_size`, for arrays or files.
+
+    Example:
+
+    >>> class Doubler:
+    ...     def predict(self, x, batch_size=None, verbose=0):
+    ...         return 2 * x
+    >>> predict(Doubler(), np.ones(2)).tolist()
+    [2.0, 2.0]
+    """
+    if is_file_source(x):
+        return model.predict(model_input(x, batch_size=batch_size), verbose=0)
+    return model.predict(x, batch_size=batch_size, verbose=0)
 
 
 def _converted(value, strict):

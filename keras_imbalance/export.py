@@ -38,6 +38,7 @@ Example:
 
 import contextlib
 import errno
+import logging
 import os
 import shutil
 import tempfile
@@ -47,6 +48,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_imbalance._files import recover_directory, replace_directory
+from keras_imbalance._logs import tensorflow_log_level
 from keras_imbalance._validation import invalid
 
 __all__ = ["ExportedModel", "export_saved_model", "load_exported"]
@@ -270,7 +272,8 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
             input_signature=[_input_signature(inputs)],
         )
         try:
-            archive.write_out(tmp, verbose=False)
+            with tensorflow_log_level(logging.WARNING):
+                archive.write_out(tmp, verbose=False)
         except tf.errors.OpError as error:
             if "No space left on device" not in str(error):
                 raise

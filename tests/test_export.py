@@ -1,5 +1,6 @@
 """Tests for keras_imbalance.export: SavedModel export round trips."""
 
+import logging
 import os
 
 import keras
@@ -358,3 +359,19 @@ def test_wrong_input_keys(tmp_path):
     predict = load_exported(tmp_path / "m")
     with pytest.raises(ValueError, match="keys \\['image', 'tabular'\\]"):
         predict({"image": np.zeros((1, 8, 8, 1))})
+
+
+def test_writes_no_tensorflow_notices_and_keeps_the_log_level(tmp_path, caplog):
+    # In a notebook TensorFlow's logger passes INFO: the SavedModel writer's
+    # "Assets written to: ..." notice must not reach the reader.
+    logger = logging.getLogger("tensorflow")
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        with caplog.at_level(logging.INFO, logger="tensorflow"):
+            model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+            export_saved_model(model, str(tmp_path / "model"))
+        assert not [r for r in caplog.records if "Assets written" in r.getMessage()]
+        assert logger.level == logging.INFO
+    finally:
+        logger.setLevel(previous)

@@ -369,8 +369,11 @@ def _copy_model(model, insert=None, head_name="classifier"):
             f"no layer graph to copy): {error}",
             model.name,
         ) from error
+    # Input layers carry no weights, and `clone_model` may rename them
+    # (`input_layer` -> `keras_tensor`); every other layer keeps its name.
     for layer in model.layers:
-        clone.get_layer(layer.name).set_weights(layer.get_weights())
+        if layer.weights:
+            clone.get_layer(layer.name).set_weights(layer.get_weights())
     # `clone_model` also compiles the copy like the original; a new model
     # over the same graph is not compiled (and the copy is then discarded).
     return keras.Model(clone.input, clone.output, name=model.name)

@@ -2,10 +2,12 @@
 post-hoc logit adjustment, tau-normalisation, classifier re-training (cRT)
 and the bilateral-branch network."""
 
+import keras
 import numpy as np
 
 from keras_imbalance import callbacks as imbalance_callbacks
 from keras_imbalance import data, models
+from keras_imbalance._arrays import predict
 from keras_imbalance._labels import integer_class_ids
 from keras_imbalance._validation import check_float, invalid
 from keras_imbalance.strategies.base import Strategy
@@ -37,11 +39,12 @@ def _balanced_accuracy(y, predicted):
     return float(np.mean([np.mean(predicted[y == c] == c) for c in present]))
 
 
-def tune_tau(strategy, context, candidate_model):
+def tune_tau(strategy, context, candidate_scores):
     """The `tau` of `TAU_GRID` with the best validation balanced accuracy.
 
-    `candidate_model(tau)` returns the inference model for a tau; ties go to
-    the smallest tau, and the choice is recorded in
+    `candidate_scores(x_val)` returns a function of `tau` giving the
+    validation scores of the inference model for that tau; ties go to the
+    smallest tau, and the choice is recorded in
     `strategy.tuned_params_["tau"]`. A numeric `strategy.tau` is returned
     as is.
 
@@ -60,14 +63,29 @@ def tune_tau(strategy, context, candidate_model):
         )
     x_val, y_val = context.validation_data[0], context.validation_data[1]
     y_val = integer_class_ids(y_val, context.num_classes, name="validation y")
+    scores_for = candidate_scores(x_val)
     best_tau, best_score = None, -1.0
     for tau in TAU_GRID:
-        scores = candidate_model(tau).predict(x_val, batch_size=256, verbose=0)
-        score = _balanced_accuracy(y_val, np.argmax(scores, axis=-1))
+        score = _balanced_accuracy(y_val, np.argmax(scores_for(tau), axis=-1))
         if score > best_score + 1e-12:
             best_tau, best_score = tau, score
     strategy.tuned_params_["tau"] = best_tau
     return best_tau
+
+
+def _predict(model, x):
+    return np.asarray(predict(model, x, batch_size=256))
+
+
+def _output_head(model):
+    """`model`'s head (`find_head`) if it gives the one output, else `None`."""
+    head = models.find_head(model)
+    return head if len(model.outputs) == 1 and model.layers[-1] is head else None
+
+
+def _head_inputs(model, head, x):
+    """The features `head` sees for `x` (one forward pass up to the head)."""
+    return _predict(keras.Model(model.inputs, head.input), x)
 
 
 class _TunedTau(Strategy):
@@ -101,7 +119,14 @@ class PosthocLogitAdjustment(_TunedTau):
         def adjusted(tau):
             return models.with_logit_adjustment(model, priors, tau=tau)
 
-        return adjusted(tune_tau(self, context, adjusted))
+        def candidate_scores(x_val):
+            if _output_head(model) is None:  # layers after the head: one model per tau
+                return lambda tau: _predict(adjusted(tau), x_val)
+            # The adjustment acts on the output logits: predict them once.
+            logits, log_priors = _predict(model, x_val), np.log(priors)
+            return lambda tau: logits - tau * log_priors
+
+        return adjusted(tune_tau(self, context, candidate_scores))
 
 
 @register("bbn")
@@ -222,4 +247,15 @@ class TauNormalization(_TunedTau):
         def normalized(tau):
             return models.tau_normalize(model, tau=tau)
 
-        return normalized(tune_tau(self, context, normalized))
+        def candidate_scores(x_val):
+            head = _output_head(model)
+            if head is None:  # layers after the head: one model per tau
+                return lambda tau: _predict(normalized(tau), x_val)
+            # Only the head changes with tau: the features once, then each
+            # tau-normalised head on them.
+            features = _head_inputs(model, head, x_val)
+            return lambda tau: keras.ops.convert_to_numpy(
+                models.find_head(normalized(tau))(features)
+            )
+
+        return normalized(tune_tau(self, context, candidate_scores))
