@@ -38,6 +38,8 @@ NO_EXAMPLE = {
     "__version__": "a version string",
     "ATTENTION_LAYERS": "a constant: the names `get_attention` takes",
     "BACKBONES": "a constant: the table of keras.applications backbones",
+    "COLOR_MODES": "a constant: the colour modes of ImageFiles and their channels",
+    "IMAGE_EXTENSIONS": "a constant: the image file types a folder is read for",
     "TRANSFER_BACKBONES": "a constant: models.transfer.BACKBONES re-exported",
     "DATASETS": "a constant: the dataset names `load_dataset` takes",
     "DEFAULT_COMPARE": "a constant: the strategies `compare` runs by default",

@@ -29,28 +29,62 @@ def _load(args):
     """The dataset, checked (`datasets.load_dataset`), before Keras is loaded.
 
     Bad data is refused in seconds: nothing here needs TensorFlow, except
-    the download fallback of fashion-mnist-lt, which gets Keras quietly.
+    the download fallback of fashion-mnist-lt and the CIFAR-LT sets, which
+    gets Keras quietly.
     """
     from keras_imbalance import datasets
 
-    if args.dataset == "fashion-mnist-lt" and args.data_dir is None:
-        import_keras_quietly()
+    downloadable = ("fashion-mnist-lt", "cifar10-lt", "cifar100-lt")
+    folder = args.dataset not in datasets.DATASETS and datasets.is_image_folder(
+        args.dataset
+    )
+    if folder or (args.dataset in downloadable and args.data_dir is None):
+        import_keras_quietly()  # image folders are read with tf.data
     load = datasets.load_dataset
     if getattr(args, "balanced_reference", False):
         load = datasets.load_balanced_reference
     try:
-        data = load(
-            args.dataset,
-            imbalance_ratio=args.imbalance_ratio,
-            seed=args.data_seed,
-            data_dir=args.data_dir,
-            num_classes=args.num_classes,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data = load(
+                args.dataset,
+                imbalance_ratio=args.imbalance_ratio,
+                seed=args.data_seed,
+                data_dir=args.data_dir,
+                num_classes=args.num_classes,
+                **(
+                    {"image_size": args.image_size, "color_mode": args.color_mode}
+                    if folder
+                    else {}
+                ),
+            )
     except _DATA_ERRORS as error:
         message = one_line(error)  # speak of the option, not the argument
         message = message.replace("`num_classes`", "`--num-classes`")
         raise UsageError(message.replace("num_classes=", "--num-classes=")) from None
+    for warning in caught:  # e.g. damaged image files skipped
+        console().print(f"warning: {one_line(warning.message)}", markup=False)
     return data
+
+
+def _data_notes(data):
+    """How an image folder was read: its test split and the files skipped."""
+    notes = []
+    split = data.get("test_split")
+    if split is not None:
+        notes.append(
+            "test split from the folder's train/ and test/"
+            if split["source"] == "folders"
+            else f"stratified test split: {split['fraction']:g} of each class "
+            f"(seed {split['seed']})"
+        )
+    skipped = data.get("skipped")
+    if skipped is not None:
+        notes.append(
+            f"{skipped['ignored']} files skipped (not images), "
+            f"{skipped['unreadable']} damaged image files skipped"
+        )
+    return notes
 
 
 def _make_output_dir(path):
@@ -207,7 +241,14 @@ def run_compare(args, argv):
     out.print()
     out.print(results_table(result))
     out.print()
-    messages = sorted({one_line(w.message) for w in caught})
+    # Deprecation notices of the libraries underneath are not the user's to act on.
+    messages = sorted(
+        {
+            one_line(w.message)
+            for w in caught
+            if not issubclass(w.category, DeprecationWarning)
+        }
+    )
     if messages:
         out.print(f"{len(messages)} distinct warning(s) during training:")
         for message in messages[:10]:
@@ -293,6 +334,8 @@ def run_inspect(args):
         f"{tuple(data['train'][0].shape)}, test {tuple(data['test'][0].shape)}, "
         f"{k} classes"
     )
+    for note in _data_notes(data):
+        out.print(f"[bold]files[/bold]            {escape(note)}")
     out.print(f"[bold]class counts[/bold]     {counts}")
     out.print(f"[bold]shot thresholds[/bold]  many > {many}, few < {few} ({source})")
     out.print()

@@ -8,7 +8,7 @@ import argparse
 import math
 
 from keras_imbalance import __version__, _catalog, _validation, protocols
-from keras_imbalance.datasets import DATASETS, is_npz_path
+from keras_imbalance.datasets import DATASETS, is_image_folder, is_npz_path
 
 # The command's implementation: no public API here (the entry point is
 # `keras_imbalance.cli.main`); the names are imported by the other cli modules.
@@ -94,13 +94,36 @@ def _thresholds(value):
     return many, few
 
 
+def _image_size(value):
+    if value is None:
+        return None
+    try:
+        sizes = tuple(int(p) for p in value.lower().replace("x", ",").split(","))
+    except ValueError:
+        sizes = ()
+    if len(sizes) == 1:
+        sizes = sizes * 2
+    if len(sizes) != 2 or min(sizes) < 1:
+        raise invalid("--image-size", "SIZE or HEIGHT,WIDTH, positive integers", value)
+    return sizes
+
+
 def check(args):
     """Validate and normalise parsed arguments in place (`UsageError`)."""
-    if args.dataset not in DATASETS and not is_npz_path(args.dataset):
+    folder = args.dataset not in DATASETS and is_image_folder(args.dataset)
+    if args.dataset not in DATASETS and not is_npz_path(args.dataset) and not folder:
         raise UsageError(
-            f"Unknown dataset {args.dataset!r}. Expected one of {sorted(DATASETS)} "
-            "or the path of an .npz file."
+            f"Unknown dataset {args.dataset!r}. Expected one of {sorted(DATASETS)}, "
+            "the path of an .npz file or of a folder of images (one subfolder "
+            "per class)."
         )
+    if args.image_size is not None or args.color_mode is not None:
+        if not folder:
+            raise UsageError(
+                "--image-size and --color-mode are for image folders; "
+                f"{args.dataset!r} is not a folder."
+            )
+        args.image_size = _image_size(args.image_size)
     ratio = args.imbalance_ratio
     if ratio is not None and (not math.isfinite(ratio) or ratio < 1):
         raise invalid("--imbalance-ratio", "a float >= 1", ratio)
@@ -159,11 +182,16 @@ def _data_options(parser, command):
     parser.add_argument(
         "--dataset",
         default=DEFAULT_DATASET,
-        metavar="NAME|FILE.npz",
+        metavar="NAME|FILE.npz|FOLDER",
         help=(
             "digits-lt (scikit-learn digits, no download), fashion-mnist-lt "
-            "(local Fashion-MNIST files) or an .npz file holding x_train, "
-            f"y_train, x_test, y_test (default: {DEFAULT_DATASET})"
+            "(local Fashion-MNIST files), cifar10-lt or cifar100-lt (CIFAR-LT "
+            "of Cao et al. 2019, from the CIFAR python files or the Keras "
+            "cache), an .npz file holding x_train, y_train, x_test, y_test, "
+            "or a folder of images with one subfolder per class (its train/ "
+            "and test/ subfolders if it has them, else a stratified 20%% test "
+            "split drawn with --data-seed; images stay on disk and are "
+            f"decoded as they are used) (default: {DEFAULT_DATASET})"
         ),
     )
     parser.add_argument(
@@ -173,9 +201,21 @@ def _data_options(parser, command):
         metavar="R",
         help=(
             "head / tail count of the training split, >= 1 (default: 10 for "
-            "digits-lt, 100 for fashion-mnist-lt; an .npz is used as given "
-            "unless R is passed)"
+            "digits-lt, 100 for fashion-mnist-lt, cifar10-lt and cifar100-lt; "
+            "an .npz is used as given unless R is passed)"
         ),
+    )
+    parser.add_argument(
+        "--image-size",
+        default=None,
+        metavar="SIZE|H,W",
+        help="for an image folder: the size images are resized to (default: 64,64)",
+    )
+    parser.add_argument(
+        "--color-mode",
+        default=None,
+        choices=("rgb", "grayscale", "rgba"),
+        help="for an image folder: the channels images are read with (default: rgb)",
     )
     parser.add_argument(
         "--data-seed",
@@ -227,7 +267,11 @@ def _data_options(parser, command):
         "--data-dir",
         default=None,
         metavar="DIR",
-        help="folder of the Fashion-MNIST files (then only it is searched)",
+        help=(
+            "folder of the Fashion-MNIST files, or the CIFAR folder "
+            "(cifar-10-batches-py, cifar-100-python) or its parent (then only "
+            "it is searched, and nothing is downloaded)"
+        ),
     )
 
 

@@ -88,6 +88,8 @@ def rerun(results, *, data=None, model=None, strategies=None, **overrides):
         data_seed=setup["data_seed"],
         data_dir=call["data_dir"],
         num_classes=call["num_classes"],
+        image_size=call.get("image_size"),
+        color_mode=call.get("color_mode"),
         shot_thresholds=thresholds
         if isinstance(thresholds, str)
         else tuple(thresholds),

@@ -10,6 +10,7 @@ import numpy as np
 from keras_imbalance import datasets, evaluation, protocols
 from keras_imbalance import strategies as recipes_registry
 from keras_imbalance._dataset_checks import checked_arrays
+from keras_imbalance._logs import without_retracing_notices
 from keras_imbalance._validation import (
     check_float,
     check_positive_int,
@@ -126,7 +127,7 @@ def _seeds(seeds):
     return [int(s) for s in seeds]
 
 
-def _load(data, *, imbalance_ratio, data_seed, data_dir, num_classes):
+def _load(data, *, imbalance_ratio, data_seed, data_dir, num_classes, images):
     if isinstance(data, (str, os.PathLike)):
         return datasets.load_dataset(
             data,
@@ -134,6 +135,7 @@ def _load(data, *, imbalance_ratio, data_seed, data_dir, num_classes):
             seed=data_seed,
             data_dir=data_dir,
             num_classes=num_classes,
+            **images,
         )
     if isinstance(data, dict) and "train" in data:
         return data
@@ -215,6 +217,8 @@ def compare(
     data_seed=0,
     data_dir=None,
     num_classes=None,
+    image_size=None,
+    color_mode=None,
     class_names=None,
     shot_thresholds="auto",
     keep_models=False,
@@ -236,8 +240,12 @@ def compare(
     Args:
         strategies: Names of `keras_imbalance.strategies` (or `Strategy`
             instances), `"all"`, or `None` for `recipes_registry.DEFAULT_COMPARE`.
-        data: `"digits-lt"`, `"fashion-mnist-lt"`, the path of an `.npz`
-            (see `datasets.load_dataset`), or arrays
+        data: A name of `datasets.DATASETS` (`"digits-lt"`,
+            `"fashion-mnist-lt"`, `"cifar10-lt"`, `"cifar100-lt"`), the
+            path of an `.npz` or of a folder of images with one subfolder
+            per class (read from disk as the models train; see
+            `datasets.load_dataset`), a dict as `load_dataset` returns
+            it, or arrays
             `((x_train, y_train), (x_test, y_test))` with integer labels.
             Arrays and `.npz` files are checked first (finite inputs of one
             per-sample shape, non-negative class ids, no mostly empty class
@@ -263,6 +271,10 @@ def compare(
         num_classes: The number of classes, for class sets with empty
             classes (every label must be below it). Defaults to `None`: the
             largest training label + 1.
+        image_size: `(height, width)` for an image folder. Defaults to
+            `None`: `(64, 64)`.
+        color_mode: `"rgb"`, `"grayscale"` or `"rgba"` for an image folder.
+            Defaults to `None`: `"rgb"`.
         class_names: One name per class, for arrays. Defaults to `None`.
         shot_thresholds: `"auto"` (`evaluation.auto_shot_thresholds` of the
             training counts) or `(many, few)`. Defaults to `"auto"`.
@@ -303,6 +315,8 @@ def compare(
         "data_dir": None if data_dir is None else os.fspath(data_dir),
         "num_classes": num_classes,
         "shot_thresholds": shot_thresholds,
+        "image_size": None if image_size is None else list(image_size),
+        "color_mode": color_mode,
     }
     model_name = model if isinstance(model, str) else getattr(model, "name", None)
     model_fn = model_factory(model) if isinstance(model, str) else model
@@ -315,6 +329,7 @@ def compare(
         data_seed=data_seed,
         data_dir=data_dir,
         num_classes=num_classes,
+        images={"image_size": image_size, "color_mode": color_mode},
     )
     num_classes = loaded["num_classes"]
     names_of_classes = list(class_names or loaded["class_names"])
@@ -331,6 +346,9 @@ def compare(
         "dataset": loaded["name"],
         "reference": loaded.get("reference"),
         "imbalance_ratio": loaded["imbalance_ratio"],
+        "test_split": loaded.get("test_split"),
+        "skipped_files": loaded.get("skipped"),
+        "input_shape": list(np.shape(x_all)[1:]),
         "num_classes": num_classes,
         "class_names": names_of_classes,
         "class_counts": counts,
@@ -366,11 +384,14 @@ def compare(
         )
 
     runs, kept, kept_score = [], {}, {}
-    index = 0
-    for seed in seeds:
-        for name, template in zip(names, recipes):
+    plan = [
+        (seed, name, template)
+        for seed in seeds
+        for name, template in zip(names, recipes)
+    ]
+    with without_retracing_notices():  # a new model every run: expected
+        for index, (seed, name, template) in enumerate(plan):
             progress.run_started(index, name, seed)
-            index += 1
             recipe = _fresh(template)
             start = time.perf_counter()
             trained, _ = recipe.fit(

@@ -7,6 +7,7 @@ Every random pipeline takes `seed`: the same seed gives the same batches.
 """
 
 from keras_imbalance.data.augmentation import augment_minority, default_image_augmenter
+from keras_imbalance.data.files import COLOR_MODES, IMAGE_EXTENSIONS, ImageFiles
 from keras_imbalance.data.mixing import cutmix, mixup, remix, remix_labels
 from keras_imbalance.data.sampling import (
     ProgressiveSampling,
@@ -22,6 +23,9 @@ from keras_imbalance.data.smote import (
 )
 
 __all__ = [
+    "COLOR_MODES",
+    "IMAGE_EXTENSIONS",
+    "ImageFiles",
     "ProgressiveSampling",
     "augment_minority",
     "balanced_dataset",

@@ -9,7 +9,7 @@ labels into class ids and restores their form.
 
 import numpy as np
 
-from keras_imbalance._arrays import is_dataset, to_numpy
+from keras_imbalance._arrays import is_dataset, is_file_source, to_numpy
 from keras_imbalance._labels import integer_class_ids
 
 __all__ = ["Inputs", "Labels", "check_inputs"]
@@ -59,6 +59,16 @@ def check_inputs(x, numeric=True):
         raise TypeError(
             "SMOTE needs every sample in memory to find neighbours: pass "
             "NumPy arrays (or a dict of them), not a tf.data.Dataset."
+        )
+    if is_file_source(x):
+        raise TypeError(
+            "SMOTE on image files is refused: it would read every image into "
+            "memory and interpolate raw pixels, which gives blurred, "
+            "unrealistic images (Chawla et al. designed it for feature "
+            "vectors). Use re-sampling or augmentation on the files "
+            "('balanced_sampling', 'minority_augmentation', 'remix'), or "
+            "SMOTE in feature space: `data.feature_space_oversample` on "
+            "the embeddings of a trained backbone."
         )
     if isinstance(x, dict):
         if not x:

@@ -42,6 +42,7 @@ from keras_imbalance.data._targets import (
     progressive_weights,
     sampling_weights,
 )
+from keras_imbalance.data.files import ImageFiles
 
 __all__ = [
     "ProgressiveSampling",
@@ -70,6 +71,9 @@ class _IndexedData:
     """
 
     def __init__(self, x, y, num_classes):
+        self.files = x if isinstance(x, ImageFiles) else None
+        if self.files is not None:
+            x = self.files.paths  # drawn as paths, decoded batch by batch
         if isinstance(x, list):
             # `tf.data` reads a list as one tensor to stack; a tuple of
             # inputs is what a multi-input model takes.
@@ -126,6 +130,8 @@ class _IndexedData:
 
     def gather(self, indices):
         x = tf.nest.map_structure(lambda v: tf.gather(v, indices), self.x)
+        if self.files is not None:
+            x = self.files.decode_batch(x)
         return x, tf.gather(self.y, indices)
 
 

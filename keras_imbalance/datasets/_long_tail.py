@@ -7,6 +7,7 @@ profile, `make_long_tailed` draws such a subset of any labelled arrays, and
 
 import numpy as np
 
+from keras_imbalance._arrays import is_file_source
 from keras_imbalance._labels import integer_class_ids
 from keras_imbalance._validation import (
     check_float,
@@ -162,7 +163,7 @@ def make_long_tailed(
     if max_per_class is not None:
         max_per_class = check_positive_int("max_per_class", max_per_class)
     seed = check_optional_int("seed", seed, low=0)
-    x = np.asarray(x)
+    x = x if is_file_source(x) else np.asarray(x)  # files: a subset of paths
     y_array = np.asarray(y)
     labels, num_classes = labels_of(y_array, num_classes)
     if x.ndim == 0 or len(x) != len(labels):
@@ -237,7 +238,7 @@ def stratified_split(x, y, fraction, *, seed=0, num_classes=None):
     fraction = check_float("fraction", fraction, low=0, high=0.5, low_open=True)
     seed = check_optional_int("seed", seed, low=0)
     y, _ = labels_of(y, num_classes)
-    x = np.asarray(x)
+    x = x if is_file_source(x) else np.asarray(x)  # files: a subset of paths
     if len(x) != len(y):
         raise ValueError(
             f"`x` has {len(x)} samples but `y` has {len(y)}; they must match."

@@ -5,11 +5,13 @@ import os
 import numpy as np
 
 from keras_imbalance._dataset_checks import check_label_set, checked_arrays
+from keras_imbalance.datasets._cifar import CIFAR_LT, long_tailed_cifar
 from keras_imbalance.datasets._digits import load_digits_lt
 from keras_imbalance.datasets._fashion_mnist import (
     FASHION_MNIST_CLASS_NAMES,
     load_fashion_mnist_lt,
 )
+from keras_imbalance.datasets._image_folder import is_image_folder, load_image_folder
 from keras_imbalance.datasets._long_tail import check_ratio, make_long_tailed
 from keras_imbalance.datasets._npz import is_npz_path, load_npz
 
@@ -17,13 +19,25 @@ __all__ = ["DATASETS", "load_balanced_reference", "load_dataset"]
 
 #: Built-in long-tailed datasets of `load_dataset` and their default
 #: imbalance ratio.
-DATASETS = {"digits-lt": 10.0, "fashion-mnist-lt": 100.0}
+DATASETS = {
+    "digits-lt": 10.0,
+    "fashion-mnist-lt": 100.0,
+    "cifar10-lt": 100.0,
+    "cifar100-lt": 100.0,
+}
 
 
 def load_dataset(
-    name, *, imbalance_ratio=None, seed=0, data_dir=None, num_classes=None
+    name,
+    *,
+    imbalance_ratio=None,
+    seed=0,
+    data_dir=None,
+    num_classes=None,
+    image_size=None,
+    color_mode=None,
 ):
-    """A long-tailed dataset by name: `digits-lt`, `fashion-mnist-lt` or an `.npz`.
+    """A long-tailed dataset by name (a key of `DATASETS`) or an `.npz` file.
 
     The one registry behind `keras_imbalance.comparison.compare` and the
     `keras-imbalance` command.
@@ -37,17 +51,30 @@ def load_dataset(
 
     Args:
         name: `"digits-lt"` (`load_digits_lt`), `"fashion-mnist-lt"`
-            (`load_fashion_mnist_lt`) or the path of an `.npz` file
+            (`load_fashion_mnist_lt`), `"cifar10-lt"` or `"cifar100-lt"`
+            (`load_cifar_lt`, the protocol of Cao et al. 2019) or the path
+            of an `.npz` file
             (`load_npz`: `x_train`, `y_train`, `x_test`, `y_test`; used as
             stored unless `imbalance_ratio` is given, which then cuts the
-            training split with `make_long_tailed`).
+            training split with `make_long_tailed`), or the path of a
+            folder of images with one subfolder per class
+            (`load_image_folder`: kept on disk as `data.ImageFiles`; its
+            own `train/` + `test/` split, else a stratified 20% test split
+            drawn with `seed`; used as found unless `imbalance_ratio` is
+            given).
         imbalance_ratio: Head over tail count of the training split. Defaults
             to `DATASETS[name]` for the built-in ones.
         seed: Seed of the random choices. Defaults to `0`.
-        data_dir: Folder of the Fashion-MNIST files. Defaults to `None`
-            (searched, see `load_fashion_mnist_lt`).
+        data_dir: Folder of the Fashion-MNIST or CIFAR files (for CIFAR,
+            the release folder or a folder containing it); nothing is
+            downloaded when it is given. Defaults to `None` (searched, see
+            `load_fashion_mnist_lt` and `load_cifar_lt`).
         num_classes: The number of classes `C`, for class sets with empty
             classes. Defaults to `None`: the largest training label + 1.
+        image_size: `(height, width)` images of a folder are resized to.
+            Defaults to `None`: `(64, 64)`. Only for image folders.
+        color_mode: `"rgb"`, `"grayscale"` or `"rgba"` for an image folder.
+            Defaults to `None`: `"rgb"`. Only for image folders.
 
     Returns:
         A dict with `train` and `test` (`(x, y)` tuples, int64 labels),
@@ -60,7 +87,7 @@ def load_dataset(
             integer class ids, non-numeric or non-finite inputs, splits of
             different per-sample shapes, a single class, mostly empty
             classes, test labels without training samples).
-        FileNotFoundError: a missing `.npz` or Fashion-MNIST file.
+        FileNotFoundError: a missing `.npz`, Fashion-MNIST or CIFAR file.
 
     Example:
 
@@ -70,6 +97,13 @@ def load_dataset(
     """
     if imbalance_ratio is not None:
         imbalance_ratio = check_ratio(imbalance_ratio)
+    if name not in DATASETS and is_image_folder(name):
+        return _image_folder(name, imbalance_ratio, seed, image_size, color_mode)
+    for option, value in (("image_size", image_size), ("color_mode", color_mode)):
+        if value is not None:
+            raise ValueError(
+                f"`{option}` is for image folders; {os.fspath(name)!r} is not a folder."
+            )
     names = None
     if name == "digits-lt":
         ratio = DATASETS[name] if imbalance_ratio is None else imbalance_ratio
@@ -80,6 +114,11 @@ def load_dataset(
             imbalance_ratio=ratio, seed=seed, path=data_dir
         )
         names = list(FASHION_MNIST_CLASS_NAMES)
+    elif name in CIFAR_LT:
+        ratio = DATASETS[name] if imbalance_ratio is None else imbalance_ratio
+        (train, test), names = long_tailed_cifar(
+            name, imbalance_ratio=ratio, seed=seed, data_dir=data_dir
+        )
     elif is_npz_path(name):
         if not os.path.isfile(name):
             raise FileNotFoundError(f"No such .npz file: {os.fspath(name)!r}")
@@ -106,6 +145,21 @@ def load_dataset(
         "num_classes": num_classes,
         "imbalance_ratio": measured if ratio is None else float(ratio),
     }
+
+
+def _image_folder(path, imbalance_ratio, seed, image_size, color_mode):
+    folder = load_image_folder(
+        path,
+        image_size=(64, 64) if image_size is None else image_size,
+        color_mode="rgb" if color_mode is None else color_mode,
+        seed=seed,
+    )
+    if imbalance_ratio is not None:
+        folder["train"], _ = make_long_tailed(
+            *folder["train"], imbalance_ratio=imbalance_ratio, seed=seed
+        )
+        folder["imbalance_ratio"] = float(imbalance_ratio)
+    return folder
 
 
 def load_balanced_reference(

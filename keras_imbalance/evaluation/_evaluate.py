@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_imbalance._arrays import to_numpy
+from keras_imbalance._arrays import predict, to_numpy
 from keras_imbalance._labels import integer_class_ids
 from keras_imbalance._names import SHOT_GROUPS
 from keras_imbalance._validation import check_positive_int, plain_counts
@@ -108,7 +108,7 @@ def evaluate_imbalanced(
             raise ValueError(
                 "A model needs its inputs `x` to predict on. Received: x=None."
             )
-        outputs = model_or_predictions.predict(x, batch_size=batch_size, verbose=0)
+        outputs = predict(model_or_predictions, x, batch_size=batch_size)
         predictions = model_scores(outputs)
     else:
         predictions = to_numpy(model_or_predictions)

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from keras_imbalance import protocols
+from keras_imbalance._arrays import is_file_source, model_input
 from keras_imbalance._labels import integer_class_ids
 from keras_imbalance._validation import (
     check_positive_int,
@@ -216,7 +217,12 @@ class Strategy:
                 if validation is not None:
                     # The train model takes pairs; metrics are computed on y_c.
                     x_val, y_val = validation[0], validation[1]
-                    validation = ((x_val, x_val), (y_val, y_val))
+                    if is_file_source(x_val):
+                        validation = model_input(
+                            x_val, y_val, batch_size=context.batch_size
+                        ).map(lambda x, y: ((x, x), (y, y)))
+                    else:
+                        validation = ((x_val, x_val), (y_val, y_val))
             else:
                 train_model = model
             if stage.prepare is not None:
@@ -331,7 +337,8 @@ class Strategy:
                 "Strategies train single-input models: `x` must be one array "
                 f"(N, ...). Received: x of type {type(x).__name__}."
             )
-        x = np.asarray(x)
+        if not is_file_source(x):  # `data.ImageFiles` stay on disk
+            x = np.asarray(x)
         y = integer_class_ids(y, num_classes)
         if x.shape[0] != y.shape[0]:
             raise ValueError(

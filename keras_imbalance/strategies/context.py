@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_imbalance import data, models, protocols
+from keras_imbalance._arrays import is_file_source, model_input
 from keras_imbalance._validation import invalid
 from keras_imbalance.metrics import BalancedAccuracy
 
@@ -153,6 +154,10 @@ class FitContext:
         """
         if validation_data is None:
             validation_data = self.validation_data
+        if isinstance(validation_data, tuple) and is_file_source(validation_data[0]):
+            validation_data = model_input(
+                *validation_data[:2], batch_size=self.batch_size
+            )
         schedule = []
         if self.user_optimizer is None:
             peak = self.protocol.learning_rate * learning_rate_multiplier
@@ -169,6 +174,10 @@ class FitContext:
             callbacks=[*schedule, *callbacks, *self.callbacks],
             verbose=self.verbose,
         )
+        if training_data is None and is_file_source(self.x):
+            training_data = model_input(
+                self.x, self.y, batch_size=self.batch_size, shuffle=True, seed=self.seed
+            )
         if training_data is None:
             return model.fit(
                 self.x, self.y, batch_size=self.batch_size, shuffle=True, **kwargs
@@ -184,8 +193,11 @@ class FitContext:
         """
         if self.protocol is None or not self.protocol.precise_bn:
             return 0
+        x = self.x
+        if is_file_source(x):  # the batches arrays give: in order
+            x = model_input(x, batch_size=self.batch_size)
         return models.recompute_batch_norm_statistics(
-            model, self.x, batch_size=self.batch_size
+            model, x, batch_size=self.batch_size
         )
 
     def drw_weights(self, start_epoch, beta=0.9999):
