@@ -175,7 +175,9 @@ class ImageFiles:
 
     def load(self):
         """Every image in memory, `(N, height, width, channels)` float32."""
-        batches = [b.numpy() for b in self.dataset(batch_size=256)]
-        if not batches:
-            return np.zeros(self.shape, "float32")
-        return np.concatenate(batches)
+        images = np.empty(self.shape, "float32")  # one copy, filled in place
+        start = 0
+        for batch in self.dataset(batch_size=256):
+            images[start : start + len(batch)] = batch.numpy()
+            start += len(batch)
+        return images
