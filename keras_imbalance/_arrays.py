@@ -8,6 +8,9 @@
 - `is_file_source` / `model_input`: inputs read from files
   (`keras_imbalance.data.ImageFiles`) and what Keras' `fit` / `predict`
   take in their place (a dataset of decoded batches).
+- `predict` / `model_scores`: a model's predictions in batches, and the
+  scores `(N, C)` in its output (a tensor, or a dict's `"logits"` entry,
+  else its `"probabilities"` entry).
 - `plain` / `json_plain`: NumPy scalars and arrays (also nested in dicts,
   lists and tuples) as plain Python numbers and lists, for configs, error
   messages and JSON files.
@@ -23,6 +26,7 @@ __all__ = [
     "is_file_source",
     "json_plain",
     "model_input",
+    "model_scores",
     "plain",
     "predict",
     "to_numpy",
@@ -110,6 +114,33 @@ def predict(model, x, *, batch_size=32):
     if is_file_source(x):
         return model.predict(model_input(x, batch_size=batch_size), verbose=0)
     return model.predict(x, batch_size=batch_size, verbose=0)
+
+
+def model_scores(outputs):
+    """The scores in a model's outputs, as a NumPy array.
+
+    A dict gives its `"logits"` entry, else its `"probabilities"` entry;
+    several outputs in a list are refused.
+
+    Example:
+
+    >>> model_scores({"logits": [[0.0, 1.0]], "features": [[5.0]]}).tolist()
+    [[0.0, 1.0]]
+    """
+    if isinstance(outputs, dict):
+        for key in ("logits", "probabilities"):
+            if key in outputs:
+                return to_numpy(outputs[key])
+        raise ValueError(
+            "A model with dict outputs needs a `logits` (or `probabilities`) "
+            f"output. Received outputs: {sorted(outputs)}"
+        )
+    if isinstance(outputs, (list, tuple)):
+        raise ValueError(
+            "The model has several outputs; evaluate a model with one output "
+            f"(or dict outputs with a `logits` key). Received {len(outputs)} outputs."
+        )
+    return to_numpy(outputs)
 
 
 def _converted(value, strict):

@@ -7,7 +7,7 @@ a test checks that the two agree; `keras_imbalance.models.zoo` builds the
 models named here.
 """
 
-__all__ = ["MODELS", "STRATEGIES"]
+__all__ = ["MODELS", "STRATEGIES", "TABLE_MODELS"]
 
 #: The built-in strategies, in registration order.
 STRATEGIES = (
@@ -37,4 +37,9 @@ MODELS = {
     "eca_cnn": "small_cnn with an ECA block per stage",
     "small_resnet": "residual stages (two convolutions each), dense head",
     "attention_resnet": "small_resnet with a squeeze-and-excitation block per stage",
+    "mlp": "for tables (feature vectors): Dense-BN-ReLU blocks, dense head",
+    "attention_mlp": "mlp starting with a FeatureAttention layer (feature weights)",
 }
+
+#: The models of `MODELS` for tables only: inputs `(features,)`.
+TABLE_MODELS = ("mlp", "attention_mlp")

@@ -7,9 +7,11 @@ One spelling each, imported wherever they are needed:
 - `SUMMARY_METRICS`: the scalar scores of an evaluation
   (`ImbalanceReport.summary()`), in table order; the shot-group accuracies
   are named `f"{group}_shot_accuracy"`.
+- `BINARY_METRICS`: the scores of a two-class task's positive class, which
+  two-class reports add to `SUMMARY_METRICS`.
 """
 
-__all__ = ["SHOT_GROUPS", "SUMMARY_METRICS", "shot_accuracy_name"]
+__all__ = ["BINARY_METRICS", "SHOT_GROUPS", "SUMMARY_METRICS", "shot_accuracy_name"]
 
 SHOT_GROUPS = ("many", "medium", "few")
 
@@ -32,4 +34,12 @@ SUMMARY_METRICS = (
     "g_mean",
     *(shot_accuracy_name(group) for group in SHOT_GROUPS),
     "ece",
+)
+
+BINARY_METRICS = (
+    "pr_auc",
+    "roc_auc",
+    "positive_precision",
+    "positive_recall",
+    "positive_f1",
 )

@@ -26,6 +26,7 @@ __all__ = [
     "check_positive_int",
     "check_scalar_or_per_class",
     "check_seed",
+    "check_threshold_objective",
     "invalid",
     "is_integer",
     "is_seed",
@@ -279,3 +280,35 @@ def plain_class_weight(name, value):
 def plain_counts(name, value):
     """Validated class counts as a JSON-plain list (ints when integral)."""
     return [int(v) for v in check_class_counts(name, value)]
+
+
+_OBJECTIVE_WORDS = "'f1', {'recall': r} or ('recall', r) with r in (0, 1]"
+
+
+def check_threshold_objective(name, value, *, allow_none=False):
+    """A decision-threshold objective, JSON-plain: `"f1"` or `{"recall": r}`.
+
+    `("recall", r)` is read as `{"recall": r}`; `r` must lie in `(0, 1]`.
+    With `allow_none`, `None` (no tuning) is returned as is.
+    """
+    if value is None and allow_none:
+        return None
+    expected = _OBJECTIVE_WORDS + (", or None" if allow_none else "")
+    if isinstance(value, str):
+        if value == "f1":
+            return "f1"
+        raise invalid(name, expected, value)
+    if isinstance(value, dict) and list(value) == ["recall"]:
+        recall = value["recall"]
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and value[0] == "recall"
+    ):
+        recall = value[1]
+    else:
+        raise invalid(name, expected, value)
+    if not _is_real(recall) or not np.isfinite(recall) or not 0 < recall <= 1:
+        raise invalid(name, "a target recall r in (0, 1] ({'recall': r})", value)
+    return {"recall": float(recall)}

@@ -10,7 +10,8 @@ dict of tensors:
   `sigmoid(logits)` instead, `(B, 1)`: the probability of the positive
   class;
 * `class_id`: the predicted class, `int64`, `(B,)`: `argmax(logits)`, or
-  `logits > 0` for a single sigmoid column;
+  `logits > 0` for a single sigmoid column; for a two-class model exported
+  with a `threshold`, `p_positive >= threshold` (class 1's probability);
 * `class_name`: the predicted class's name, a string tensor `(B,)`, only when
   `class_names` are given (`C` names, or 2 names `(negative, positive)` for a
   single sigmoid column).
@@ -40,6 +41,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import shutil
 import tempfile
 
@@ -47,6 +49,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_imbalance._export_checks import (
+    check_class_names,
+    check_model,
+    check_threshold,
+    logits_of,
+)
 from keras_imbalance._files import recover_directory, replace_directory
 from keras_imbalance._logs import tensorflow_log_level
 from keras_imbalance._validation import invalid
@@ -54,117 +62,62 @@ from keras_imbalance._validation import invalid
 __all__ = ["ExportedModel", "export_saved_model", "load_exported"]
 
 ENDPOINT = "serve"
+#: The variable collection holding the decision threshold of a binary export.
+THRESHOLD = "decision_threshold"
+# TensorFlow's op names, which the signature's input names must be.
+_TF_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\-/>]*")
+_TF_BAD = re.compile(r"[^A-Za-z0-9_.\-/>]")
 
 
-def _check_model(model):
-    from keras_imbalance.models import BilateralBranchTrainer
-
-    if isinstance(model, BilateralBranchTrainer):
-        raise ValueError(
-            "Cannot export a `BilateralBranchTrainer`: it is the training half "
-            "of a bilateral-branch network (two inputs, the BBN loss). Export "
-            "the inference model instead: `train_model, inference_model = "
-            "build_bilateral_branch_network(...)`, then "
-            "`export_saved_model(inference_model, path)`."
-        )
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"`model` must be a `keras.Model`. Received: model={model!r} "
-            f"of type {type(model).__name__}"
-        )
-    inputs = _structure(model, "input")
-    outputs = _structure(model, "output")
-    if inputs is None or outputs is None:
-        raise ValueError(
-            "`model` must be a built functional or Sequential `keras.Model` "
-            "with known inputs and outputs (a subclassed model: wrap it in a "
-            "functional model over `keras.Input`s). "
-            f"Received: model={model.name!r}"
-        )
-    return inputs, outputs
-
-
-def _structure(model, what):
-    """`model.input` / `model.output`, or the single one of `.inputs`/`.outputs`."""
-    try:
-        return getattr(model, what)
-    except (AttributeError, ValueError):
-        pass
-    try:
-        tensors = getattr(model, what + "s")
-    except (AttributeError, ValueError):
-        return None
-    if not tensors:
-        return None
-    return tensors[0] if len(tensors) == 1 else tensors
-
-
-def _logits(outputs):
-    """The logits in a model's output structure (a tensor, or dict "logits")."""
-    if isinstance(outputs, dict):
-        if "logits" not in outputs:
-            raise ValueError(
-                "A model with dict outputs is exported through its `'logits'` "
-                f"output, but it has none. Received outputs: {sorted(outputs)}"
-            )
-        return outputs["logits"]
-    if isinstance(outputs, (list, tuple)):
-        if len(outputs) != 1:
-            raise ValueError(
-                "A model with several outputs must return a dict with a "
-                f"`'logits'` key to be exported. Received {len(outputs)} "
-                "outputs in a list."
-            )
-        return outputs[0]
-    return outputs
+def _spec_names(keys):
+    """A valid, unique TensorFlow name per dict key (a CSV column such as
+    "length (cm)" is not one); the keys themselves stay the inputs' names."""
+    names, used = {}, set()
+    for key in keys:
+        name = key if _TF_NAME.fullmatch(key) else re.sub(_TF_BAD, "_", key)
+        name = name.lstrip("_-/>") or "input"
+        base, i = name, 1
+        while name in used:
+            i += 1
+            name = f"{base}_{i}"
+        names[key] = name
+        used.add(name)
+    return names
 
 
 def _input_signature(inputs):
-    """A `tf.TensorSpec` structure matching `model.input`."""
+    """A `tf.TensorSpec` structure matching `model.input` (strings included)."""
 
     def spec(tensor, name):
         return tf.TensorSpec(tuple(tensor.shape), tensor.dtype, name=name)
 
     if isinstance(inputs, dict):
-        return {k: spec(v, k) for k, v in inputs.items()}
+        names = _spec_names(inputs)
+        return {k: spec(v, names[k]) for k, v in inputs.items()}
     if isinstance(inputs, (list, tuple)):
         return [spec(v, f"inputs_{i}") for i, v in enumerate(inputs)]
     return spec(inputs, "inputs")
 
 
-def _check_class_names(class_names, num_classes):
-    if class_names is None:
-        return None
-    if isinstance(class_names, str) or not hasattr(class_names, "__len__"):
-        raise invalid("class_names", "None or a sequence of strings", class_names)
-    names = list(class_names)
-    if not all(isinstance(n, (str, np.str_)) for n in names):
-        raise invalid("class_names", "None or a sequence of strings", class_names)
-    expected = 2 if num_classes == 1 else num_classes
-    if len(names) != expected:
-        what = (
-            "2 names (negative, positive) for a single sigmoid logit column"
-            if num_classes == 1
-            else f"one name per class ({num_classes} names)"
-        )
-        raise ValueError(
-            f"Invalid value for argument `class_names`. Expected {what}. "
-            f"Received {len(names)} names: class_names={names!r}"
-        )
-    return [str(n) for n in names]
-
-
-def _serving_fn(model, class_names):
+def _serving_fn(model, class_names, threshold):
     names = None if class_names is None else tf.constant(class_names)
 
     def serve(inputs):
-        logits = tf.cast(_logits(model(inputs, training=False)), tf.float32)
+        logits = tf.cast(logits_of(model(inputs, training=False)), tf.float32)
         if logits.shape[-1] == 1:
             probabilities = tf.sigmoid(logits)
             class_id = tf.cast(logits[..., 0] > 0.0, tf.int64)
         else:
             probabilities = tf.nn.softmax(logits, axis=-1)
             class_id = tf.argmax(logits, axis=-1, output_type=tf.int64)
+        if threshold is not None:
+            # Decided in float64, as `evaluate_imbalanced` does.
+            wide = tf.cast(logits, tf.float64)
+            if logits.shape[-1] == 1:
+                positive = tf.sigmoid(wide)[..., 0]
+            else:
+                positive = tf.nn.softmax(wide, axis=-1)[..., 1]
+            class_id = tf.cast(positive >= threshold, tf.int64)
         result = {
             "logits": logits,
             "probabilities": probabilities,
@@ -177,7 +130,9 @@ def _serving_fn(model, class_names):
     return serve
 
 
-def export_saved_model(model, path, *, class_names=None, overwrite=False):
+def export_saved_model(
+    model, path, *, class_names=None, threshold=None, overwrite=False
+):
     """Export a classifier as a TF SavedModel with a `serve` endpoint.
 
     The endpoint takes the model's inputs (one tensor, or a dict of named
@@ -190,6 +145,14 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
     input), after the dict keys (dict inputs) or `inputs_<i>` (a list of
     inputs). A model with dict outputs (auxiliary heads,
     expert logits) is exported through its `"logits"` output.
+
+    With a `threshold` (two-class models only: two logits, or one sigmoid
+    logit column), `class_id` and `class_name` are class 1 where its
+    probability `p_positive >= threshold` (computed in float64) and class 0
+    elsewhere; `logits` and `probabilities` are unchanged. The threshold
+    is stored in the SavedModel (a float64 variable in the
+    `decision_threshold` collection): `load_exported(path).threshold`
+    reads it back.
 
     Training-only parts are left out: the graph is `model(x, training=False)`.
     For a bilateral-branch network export the *inference* model returned by
@@ -216,6 +179,10 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
             created if needed.
         class_names: Optional sequence of strings, one per class (2 for a
             single sigmoid column). Defaults to `None`.
+        threshold: The decision threshold on class 1's probability, in
+            [0, 1] (e.g. from `evaluation.tune_threshold`), for a two-class
+            model. Defaults to `None`: the argmax (`logits > 0` for one
+            sigmoid column).
         overwrite: Replace an existing `path`. Defaults to `False`.
 
     Raises:
@@ -223,7 +190,8 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
         OSError: the export could not be written (`errno.ENOSPC` for a full
             disk, also when TensorFlow reports it); `path` is left as it was.
         ValueError: A `BilateralBranchTrainer`, a model without a logits
-            output, or `class_names` of the wrong length.
+            output, `class_names` of the wrong length, or a `threshold`
+            outside [0, 1] or for a model with more than two classes.
         TypeError: `model` is not a `keras.Model`.
 
     Example:
@@ -240,11 +208,14 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
     Traceback (most recent call last):
     ...
     FileExistsError: ...
-    >>> export_saved_model(model, path, overwrite=True)
+    >>> export_saved_model(model, path, overwrite=True, threshold=0.9)
+    >>> load_exported(path).threshold
+    0.9
     """
-    inputs, outputs = _check_model(model)
-    num_classes = _logits(outputs).shape[-1]
-    class_names = _check_class_names(class_names, num_classes)
+    inputs, outputs = check_model(model)
+    num_classes = logits_of(outputs).shape[-1]
+    class_names = check_class_names(class_names, num_classes)
+    threshold = check_threshold(threshold, num_classes)
     if not isinstance(overwrite, bool):
         raise invalid("overwrite", "a boolean", overwrite)
     path = os.path.abspath(os.fspath(path))
@@ -266,9 +237,13 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
         os.chmod(tmp, 0o777 & ~umask)
         archive = keras.export.ExportArchive()
         archive.track(model)
+        cut = None
+        if threshold is not None:
+            cut = tf.Variable(threshold, dtype=tf.float64, trainable=False)
+            archive.add_variable_collection(THRESHOLD, [cut])
         archive.add_endpoint(
             ENDPOINT,
-            _serving_fn(model, class_names),
+            _serving_fn(model, class_names, cut),
             input_signature=[_input_signature(inputs)],
         )
         try:
@@ -301,6 +276,8 @@ class ExportedModel:
             here because the restored functions need it alive (its variables
             are freed with it).
         input_signature: The `tf.TensorSpec` structure of the inputs.
+        threshold: The decision threshold it was exported with (a float),
+            or `None` (argmax).
 
     Example:
 
@@ -333,6 +310,8 @@ class ExportedModel:
                 "was it written by `keras_imbalance.export.export_saved_model`?"
             )
         self._serve = serve
+        stored = getattr(self.loaded, THRESHOLD, None)
+        self.threshold = None if not stored else float(stored[0].numpy())
         args, _ = serve.concrete_functions[0].structured_input_signature
         self.input_signature = args[0]
 

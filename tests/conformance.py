@@ -387,6 +387,13 @@ def _layer_cases():
         "LearnableWeightScaling": [
             Case("learnable_weight_scaling", dict(), inputs="tabular")
         ],
+        "MeanImputation": [
+            Case(
+                "mean_imputation",
+                dict(mean=np.linspace(-1.0, 1.0, 10).tolist()),
+                inputs="tabular",
+            )
+        ],
         "LogitAdjustment": [
             Case(
                 "logit_adjustment",

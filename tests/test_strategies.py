@@ -99,14 +99,17 @@ def test_register_a_user_strategy(digits, tiny):
 @pytest.mark.slow
 def test_model_factory():
     assert set(strategies.MODELS) >= {"small_cnn", "attention_cnn", "small_resnet"}
+    from keras_imbalance import _catalog
+
     for name in strategies.MODELS:
         factory = strategies.model_factory(name, width=4, depth=2)
-        model = factory((8, 8, 1), 3)
+        shape = (5,) if name in _catalog.TABLE_MODELS else (8, 8, 1)
+        model = factory(shape, 3)
         assert tuple(model.output.shape) == (None, 3)
         assert models.find_head(model).name == "classifier"
-        cosine = factory((8, 8, 1), 3, head="cosine")
+        cosine = factory(shape, 3, head="cosine")
         assert isinstance(models.find_head(cosine), layers.CosineClassifier)
-        train_model, inference_model = factory.bilateral((8, 8, 1), 3)
+        train_model, inference_model = factory.bilateral(shape, 3)
         assert len(train_model.inputs) == 2 and len(inference_model.inputs) == 1
     tabular = strategies.model_factory("attention_cnn", width=4, depth=2)((5,), 3)
     assert tuple(tabular.output.shape) == (None, 3)

@@ -53,7 +53,7 @@ def main(argv=None):
     """
     # Before TensorFlow can be imported: no C++ info, warning or error logs.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from keras_imbalance.cli import parser
+    from keras_imbalance.cli import checks, parser
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -62,7 +62,7 @@ def main(argv=None):
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 2)
     try:
-        parser.check(args)
+        checks.check(args)
         from keras_imbalance.cli import commands
 
         if args.command == "compare":

@@ -29,8 +29,9 @@ def _load(args):
     """The dataset, checked (`datasets.load_dataset`), before Keras is loaded.
 
     Bad data is refused in seconds: nothing here needs TensorFlow, except
-    the download fallback of fashion-mnist-lt and the CIFAR-LT sets, which
-    gets Keras quietly.
+    the download fallback of fashion-mnist-lt and the CIFAR-LT sets, image
+    folders and tables (preprocessed by a Keras model), which get Keras
+    quietly.
     """
     from keras_imbalance import datasets
 
@@ -38,7 +39,8 @@ def _load(args):
     folder = args.dataset not in datasets.DATASETS and datasets.is_image_folder(
         args.dataset
     )
-    if folder or (args.dataset in downloadable and args.data_dir is None):
+    table = not folder and datasets.is_table_path(args.dataset)
+    if folder or table or (args.dataset in downloadable and args.data_dir is None):
         import_keras_quietly()  # image folders are read with tf.data
     load = datasets.load_dataset
     if getattr(args, "balanced_reference", False):
@@ -57,6 +59,7 @@ def _load(args):
                     if folder
                     else {}
                 ),
+                **({"target": args.target} if table else {}),
             )
     except _DATA_ERRORS as error:
         message = one_line(error)  # speak of the option, not the argument
@@ -68,7 +71,7 @@ def _load(args):
 
 
 def _data_notes(data):
-    """How an image folder was read: its test split and the files skipped."""
+    """How a folder or table was read: its test split, columns, files skipped."""
     notes = []
     split = data.get("test_split")
     if split is not None:
@@ -77,6 +80,14 @@ def _data_notes(data):
             if split["source"] == "folders"
             else f"stratified test split: {split['fraction']:g} of each class "
             f"(seed {split['seed']})"
+        )
+    if "kinds" in data:  # a table
+        kinds = list(data["kinds"].values())
+        notes.append(
+            f"target column {data['target']!r}; {kinds.count('numeric')} numeric "
+            f"and {kinds.count('categorical')} categorical columns -> "
+            f"{len(data['features'])} features; "
+            f"{sum(data['missing'].values())} missing cells"
         )
     skipped = data.get("skipped")
     if skipped is not None:
@@ -138,6 +149,13 @@ def _header(out, setup, args):
         f"[bold]shot thresholds[/bold]  many > {many}, few < {few} "
         f"({setup['shot_threshold_source']})"
     )
+    objective = setup.get("threshold_objective")
+    if objective is not None:
+        goal = "max F1" if objective == "f1" else f"recall >= {objective['recall']:g}"
+        lines.append(
+            f"[bold]threshold[/bold]        on p({escape(setup['class_names'][1])}), "
+            f"tuned per run on validation for {goal}"
+        )
     for line in lines:
         out.print(line)
     out.print()
@@ -192,6 +210,7 @@ def _write_outputs(result, args, command, out):
                         result.models[best],
                         p,
                         class_names=result.setup["class_names"],
+                        threshold=result.best_run(best).tuned_params.get("threshold"),
                     ),
                 )
             staging.commit()
@@ -204,6 +223,11 @@ def run_compare(args, argv):
     from keras_imbalance import datasets
 
     data = _load(args)
+    if args.threshold not in ("auto", None) and data["num_classes"] != 2:
+        raise UsageError(
+            f"--threshold is for two-class data; {args.dataset!r} has "
+            f"{data['num_classes']} classes (their decision is the argmax)."
+        )
     try:
         # The split compare makes, checked here to report bad data in one line.
         datasets.stratified_split(*data["train"], args.validation_split)
@@ -234,10 +258,15 @@ def run_compare(args, argv):
                 head=args.head,
                 data_seed=args.data_seed,
                 shot_thresholds=args.shot_thresholds,
+                threshold=args.threshold,
                 keep_models=args.export_best,
                 progress=display,
             )
     result.setup["command"] = command
+    if args.export_best and "preprocessing" in data:  # a table: serve raw rows
+        result.models[result.best] = datasets.table_model(
+            data["preprocessing"], result.models[result.best]
+        )
     out.print()
     out.print(results_table(result))
     out.print()

@@ -185,10 +185,16 @@ class Display:
     def run_ended(self, run):
         self.tracker.end_run()
         warn = f" [{'; '.join(run.warnings)}]" if run.warnings else ""
+        binary = ""
+        if "threshold" in run.tuned_params:
+            binary = (
+                f", threshold {fmt(run.tuned_params['threshold'])}, PR-AUC "
+                f"{fmt(run.test.pr_auc)} (test)"
+            )
         self.print(
             f"{self.tracker.label()}: done in {run.train_seconds:.1f} s, balanced "
             f"accuracy {fmt(run.validation.balanced_accuracy)} (validation), "
-            f"{fmt(run.test.balanced_accuracy)} (test){warn}"
+            f"{fmt(run.test.balanced_accuracy)} (test){binary}{warn}"
         )
         self._refresh()
 
@@ -199,7 +205,7 @@ def results_table(comparison, split="test"):
     from rich.markup import escape
     from rich.table import Table
 
-    from keras_imbalance.comparison.report import format_mean_std
+    from keras_imbalance.comparison.report import format_mean_std, table_columns
 
     seeds = len(comparison.seeds)
     table = Table(
@@ -216,6 +222,7 @@ def results_table(comparison, split="test"):
         collapse_padding=True,
     )
     table.add_column("strategy", overflow="fold", min_width=12)
+    rows = comparison.table(split)
     columns = (
         ("validation_balanced_accuracy", "val.\nbal. acc."),
         ("balanced_accuracy", "bal.\nacc."),
@@ -223,10 +230,14 @@ def results_table(comparison, split="test"):
         ("g_mean", "G-mean"),
         *((shot_accuracy_name(group), f"{group}\nshot") for group in SHOT_GROUPS),
     )
+    columns = tuple(
+        (key, header.replace(" (", "\n("))
+        for key, header in table_columns(rows, columns)
+    )
     for _, header in columns:
         table.add_column(header, justify="right", no_wrap=True, min_width=6)
     table.add_column("train\n(s)", justify="right", no_wrap=True)
-    for row in comparison.table(split):
+    for row in rows:
         mark = " *" if row["best"] else (" ≈" if row["close_to_best"] else "")
         if row["warnings"]:
             mark += " !"

@@ -1,14 +1,12 @@
-"""Argument parsing and checking for `keras-imbalance`, without Keras.
+"""Argument parsing for `keras-imbalance`, without Keras (checks: `checks`).
 
 Everything here runs before Keras or TensorFlow is imported, so `--help`,
 `--version` and every argument error answer at once.
 """
 
 import argparse
-import math
 
 from keras_imbalance import __version__, _catalog, _validation, protocols
-from keras_imbalance.datasets import DATASETS, is_image_folder, is_npz_path
 
 # The command's implementation: no public API here (the entry point is
 # `keras_imbalance.cli.main`); the names are imported by the other cli modules.
@@ -39,159 +37,23 @@ def invalid(option, expected, received):
     return UsageError(str(_validation.invalid(option, expected, received)))
 
 
-def _checked(check, option, value, **options):
-    """`check(option, value, **options)` (a `_validation` check), as a usage error."""
-    try:
-        return check(option, value, **options)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-
-
-def _names(value, available, option, noun):
-    names = []
-    for name in (part.strip() for part in value.split(",")):
-        if not name:
-            raise invalid(option, "comma-separated names", value)
-        if name not in available:
-            raise UsageError(
-                f"Unknown {noun} {name!r}. Expected one of {list(available)}."
-            )
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def _seeds(value, option):
-    try:
-        seeds = [int(part) for part in value.split(",")]
-    except ValueError:
-        seeds = None
-    if (
-        not seeds
-        or any(not _validation.is_seed(s) for s in seeds)
-        or len(set(seeds)) != len(seeds)
-    ):
-        words = f"distinct integers in [0, 2**{_validation.SEED_BITS}), comma-separated"
-        raise invalid(option, words, value)
-    if len(seeds) > MAX_SEEDS:
-        raise invalid(option, f"at most {MAX_SEEDS} seeds", f"{len(seeds)} seeds")
-    return seeds
-
-
-def _thresholds(value):
-    if value.strip().lower() == "auto":
-        return "auto"
-    try:
-        many, few = (int(p) for p in value.split(","))
-    except ValueError:
-        many = few = None
-    if many is None or few < 0 or many < few:
-        raise invalid(
-            "--shot-thresholds",
-            "`auto` or two integers MANY,FEW with MANY >= FEW >= 0",
-            value,
-        )
-    return many, few
-
-
-def _image_size(value):
-    if value is None:
-        return None
-    try:
-        sizes = tuple(int(p) for p in value.lower().replace("x", ",").split(","))
-    except ValueError:
-        sizes = ()
-    if len(sizes) == 1:
-        sizes = sizes * 2
-    if len(sizes) != 2 or min(sizes) < 1:
-        raise invalid("--image-size", "SIZE or HEIGHT,WIDTH, positive integers", value)
-    return sizes
-
-
-def check(args):
-    """Validate and normalise parsed arguments in place (`UsageError`)."""
-    folder = args.dataset not in DATASETS and is_image_folder(args.dataset)
-    if args.dataset not in DATASETS and not is_npz_path(args.dataset) and not folder:
-        raise UsageError(
-            f"Unknown dataset {args.dataset!r}. Expected one of {sorted(DATASETS)}, "
-            "the path of an .npz file or of a folder of images (one subfolder "
-            "per class)."
-        )
-    if args.image_size is not None or args.color_mode is not None:
-        if not folder:
-            raise UsageError(
-                "--image-size and --color-mode are for image folders; "
-                f"{args.dataset!r} is not a folder."
-            )
-        args.image_size = _image_size(args.image_size)
-    ratio = args.imbalance_ratio
-    if ratio is not None and (not math.isfinite(ratio) or ratio < 1):
-        raise invalid("--imbalance-ratio", "a float >= 1", ratio)
-    _checked(_validation.check_seed, "--data-seed", args.data_seed, allow_none=False)
-    if args.num_classes is not None and args.num_classes < 2:
-        raise invalid("--num-classes", "an integer >= 2", args.num_classes)
-    args.shot_thresholds = _thresholds(args.shot_thresholds)
-    if args.output is None:
-        args.output = DEFAULT_OUTPUT[args.command]
-    if args.command != "compare":
-        return args
-    for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
-        if value is not None:
-            _checked(_validation.check_positive_int, option, value)
-    if args.strategies is None or args.strategies.strip().lower() == "all":
-        args.strategies = list(_catalog.STRATEGIES)
-    else:
-        args.strategies = _names(
-            args.strategies, _catalog.STRATEGIES, "--strategies", "strategy"
-        )
-    if args.model not in _catalog.MODELS:
-        raise UsageError(
-            f"Unknown model {args.model!r}. Expected one of {list(_catalog.MODELS)}."
-        )
-    if args.repeats is not None:
-        if not 1 <= args.repeats <= MAX_SEEDS:
-            raise invalid("--repeats", f"an integer in [1, {MAX_SEEDS}]", args.repeats)
-        args.seeds = list(range(args.repeats))
-    else:
-        args.seeds = _seeds(args.seeds, "--seeds")
-    if not 0 < args.validation_split <= 0.5:
-        raise invalid(
-            "--validation-split", "a fraction in (0, 0.5]", args.validation_split
-        )
-    changes = {
-        "optimizer": args.optimizer,
-        "learning_rate": args.learning_rate,
-        "weight_decay": args.weight_decay,
-        "schedule": args.schedule,
-        "warmup_epochs": args.warmup_epochs,
-        "precise_bn": False if args.no_precise_bn else None,
-    }
-    try:
-        args.protocol = protocols.get(args.protocol).replace(**changes)
-    except ValueError as error:
-        message = one_line(error)
-        for key in changes:  # speak of the options, not the fields
-            option = "--" + key.replace("_", "-")
-            message = message.replace(f"`{key}`", f"`{option}`")
-            message = message.replace(f"{key}=", f"{option}=")
-        raise UsageError(message) from None
-    return args
-
-
 def _data_options(parser, command):
     parser.add_argument(
         "--dataset",
         default=DEFAULT_DATASET,
-        metavar="NAME|FILE.npz|FOLDER",
+        metavar="NAME|FILE.npz|FILE.csv|FOLDER",
         help=(
             "digits-lt (scikit-learn digits, no download), fashion-mnist-lt "
             "(local Fashion-MNIST files), cifar10-lt or cifar100-lt (CIFAR-LT "
             "of Cao et al. 2019, from the CIFAR python files or the Keras "
             "cache), an .npz file holding x_train, y_train, x_test, y_test, "
-            "or a folder of images with one subfolder per class (its train/ "
-            "and test/ subfolders if it has them, else a stratified 20%% test "
-            "split drawn with --data-seed; images stay on disk and are "
-            f"decoded as they are used) (default: {DEFAULT_DATASET})"
+            "a .csv table with --target (numeric and categorical columns, "
+            "preprocessed as fitted on the training split; --export-best "
+            "serves raw rows), or a folder of images with one subfolder per "
+            "class (its train/ and test/ subfolders if it has them, else a "
+            "stratified 20%% test split drawn with --data-seed, as for a "
+            "table; images stay on disk and are decoded as they are used) "
+            f"(default: {DEFAULT_DATASET})"
         ),
     )
     parser.add_argument(
@@ -216,6 +78,12 @@ def _data_options(parser, command):
         default=None,
         choices=("rgb", "grayscale", "rgba"),
         help="for an image folder: the channels images are read with (default: rgb)",
+    )
+    parser.add_argument(
+        "--target",
+        default=None,
+        metavar="COLUMN",
+        help="for a .csv table: the column to predict (required for one)",
     )
     parser.add_argument(
         "--data-seed",
@@ -377,6 +245,18 @@ def _compare_options(compare):
         choices=("dense", "cosine"),
         default=None,
         help="the same head for every strategy (default: each strategy's own)",
+    )
+    compare.add_argument(
+        "--threshold",
+        default=None,
+        metavar="f1|none|recall=R",
+        help=(
+            "two-class data only: each run's decision threshold on the "
+            "probability of class 1, tuned on its validation predictions for "
+            "max F1 (f1) or for the best precision at recall >= R "
+            "(recall=R), and used on both splits and by --export-best; none: "
+            "the argmax (default: f1 for two classes, none for more)"
+        ),
     )
     compare.add_argument(
         "--balanced-reference",

@@ -90,6 +90,9 @@ def rerun(results, *, data=None, model=None, strategies=None, **overrides):
         num_classes=call["num_classes"],
         image_size=call.get("image_size"),
         color_mode=call.get("color_mode"),
+        target=call.get("target"),
+        # Files written before thresholds were tuned ran with the argmax.
+        threshold=call.get("threshold"),
         shot_thresholds=thresholds
         if isinstance(thresholds, str)
         else tuple(thresholds),

@@ -1,5 +1,7 @@
 """Markdown renderings of a `Comparison`: the table and `report.md`."""
 
+import math
+
 from keras_imbalance._names import SHOT_GROUPS, shot_accuracy_name
 
 # Helpers of `Comparison` (no public API of their own).
@@ -13,10 +15,19 @@ _COLUMNS = (
     *((shot_accuracy_name(group), group) for group in SHOT_GROUPS),
 )
 
+# The columns two-class comparisons add: the scores of class 1.
+BINARY_COLUMNS = (("pr_auc", "PR-AUC"), ("positive_f1", "F1 (class 1)"))
+
+
+def table_columns(rows, columns):
+    """`columns`, then `BINARY_COLUMNS` when the rows have binary scores."""
+    binary = bool(rows) and "pr_auc" in rows[0]
+    return (*columns, *BINARY_COLUMNS) if binary else tuple(columns)
+
 
 def format_mean_std(mean, std, *, seeds):
     """`"85.2 ± 0.4"` (in %), `"85.2"` for one seed, `"-"` when undefined."""
-    if mean is None:
+    if mean is None or math.isnan(mean):
         return "-"
     if seeds < 2:
         return f"{100 * mean:.1f}"
@@ -32,7 +43,8 @@ def _tuned_text(tuned):
 def markdown_table(comparison, split="test"):
     """The summary table: one row per strategy, mean ± std over seeds, in %."""
     rows = comparison.table(split)
-    header = ["strategy", "val. bal. acc.", *(label for _, label in _COLUMNS)]
+    columns = table_columns(rows, _COLUMNS)
+    header = ["strategy", "val. bal. acc.", *(label for _, label in columns)]
     header += ["tuned on val.", "notes"]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for row in rows:
@@ -51,7 +63,7 @@ def markdown_table(comparison, split="test"):
         ]
         cells += [
             format_mean_std(row[key], row[f"{key}_std"], seeds=row["seeds"])
-            for key, _ in _COLUMNS
+            for key, _ in columns
         ]
         cells.append(_tuned_text(row["tuned"]) or "")
         cells.append("⚠ " + "; ".join(row["warnings"]) if row["warnings"] else "")
@@ -89,6 +101,9 @@ def markdown_report(comparison, *, command=None, figures=()):
         ("shot thresholds", setup.get("shot_thresholds")),
         ("machine", _machine_text(setup.get("machine") or {})),
     ]
+    if comparison.runs[0].test.is_binary:
+        objective = setup.get("threshold_objective")
+        facts.append(("decision threshold", _objective_text(objective)))
     lines += [f"- {key}: {value}" for key, value in facts]
     lines += ["", "## Test split", "", markdown_table(comparison, "test"), ""]
     lines += ["## Validation split", "", markdown_table(comparison, "validation"), ""]
@@ -101,6 +116,13 @@ def markdown_report(comparison, *, command=None, figures=()):
     for title, path in figures:
         lines += [f"![{title}]({path})", ""]
     return "\n".join(lines)
+
+
+def _objective_text(objective):
+    if objective is None:
+        return "argmax"
+    goal = "max F1" if objective == "f1" else f"recall >= {objective['recall']:g}"
+    return f"on p(class 1), tuned per run on validation for {goal}"
 
 
 def _protocol_text(protocol):

@@ -10,7 +10,7 @@ import numpy as np
 
 from keras_imbalance._arrays import json_plain
 from keras_imbalance._files import write_text_atomic
-from keras_imbalance._names import SUMMARY_METRICS
+from keras_imbalance._names import BINARY_METRICS, SUMMARY_METRICS
 from keras_imbalance.comparison.runs import SPLITS, Run, chance_warnings
 
 __all__ = ["SUMMARY_METRICS", "Comparison", "Run", "chance_warnings"]
@@ -94,12 +94,20 @@ class Comparison:
             )
         return runs
 
+    @property
+    def metrics(self):
+        """The summary metrics of the runs: `SUMMARY_METRICS`, then for
+        two-class data `pr_auc`, `roc_auc`, `positive_precision`,
+        `positive_recall` and `positive_f1` (of class 1)."""
+        binary = self.runs[0].test.is_binary
+        return SUMMARY_METRICS + (BINARY_METRICS if binary else ())
+
     def values(self, strategy, metric="balanced_accuracy", split="test"):
         """Per-seed values of a summary metric (None where undefined)."""
-        if metric not in SUMMARY_METRICS:
+        if metric not in self.metrics:
             raise ValueError(
                 f"Invalid value for argument `metric`. Expected one of "
-                f"{list(SUMMARY_METRICS)}. Received: metric={metric!r}"
+                f"{list(self.metrics)}. Received: metric={metric!r}"
             )
         return [getattr(run.report(split), metric) for run in self.runs_of(strategy)]
 
@@ -162,8 +170,11 @@ class Comparison:
                 tuned.setdefault(key, []).append(value)
         return tuned
 
-    def table(self, split="test", metrics=SUMMARY_METRICS):
+    def table(self, split="test", metrics=None):
         """One row per strategy: mean and std over seeds of each metric.
+
+        `metrics` defaults to `Comparison.metrics` (with the binary scores
+        for two-class data).
 
         Rows are dicts with `strategy`, `seeds`, `<metric>` (mean),
         `<metric>_std`, `validation_balanced_accuracy` (and its `_std`),
@@ -171,6 +182,7 @@ class Comparison:
         `warnings` and `train_seconds` (mean).
         """
         best, close = self.best, set(self.close_to_best)
+        metrics = self.metrics if metrics is None else metrics
         rows = []
         for name in self.strategies:
             row = {"strategy": name, "seeds": len(self.runs_of(name))}
@@ -205,6 +217,7 @@ class Comparison:
         "protocol",
         "head",
         "shot_thresholds",
+        "threshold_objective",
     )
 
     @classmethod
@@ -291,7 +304,7 @@ class Comparison:
     def to_csv(self, path=None):
         """One row per run and split (per-seed values); text, written to `path`
         (atomically, like `to_json`)."""
-        fields = ["strategy", "seed", "split", *SUMMARY_METRICS]
+        fields = ["strategy", "seed", "split", *self.metrics]
         fields += ["tuned_params", "tuned_on", "train_seconds", "warnings"]
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")

@@ -19,59 +19,17 @@ from keras_imbalance._validation import (
     is_integer,
     is_seed,
 )
+from keras_imbalance.comparison.progress import Progress, epoch_callback
 from keras_imbalance.comparison.results import Comparison
 from keras_imbalance.comparison.runs import Run, chance_warnings
+from keras_imbalance.comparison.thresholds import (
+    evaluate_run,
+    recorded_option,
+    threshold_objective,
+)
 from keras_imbalance.models.zoo import ModelFactory, model_factory
 
 __all__ = ["Progress", "compare", "model_factory"]
-
-
-class Progress:
-    """Hooks `compare` calls as it goes; subclass and override what you need.
-
-    The `keras-imbalance` command draws its progress bar with one.
-
-    Example:
-
-    >>> from keras_imbalance.comparison import compare, model_factory
-    >>> class Events(Progress):
-    ...     def __init__(self):
-    ...         self.seen = []
-    ...     def run_started(self, index, strategy, seed):
-    ...         self.seen.append(f"run {index}: {strategy}, seed {seed}")
-    ...     def epoch_ended(self):
-    ...         self.seen.append("epoch")
-    ...     def run_ended(self, run):
-    ...         self.seen.append(f"done: {run.strategy}")
-    >>> events = Events()
-    >>> _ = compare("ce", "digits-lt", epochs=1, progress=events,
-    ...             model=model_factory("small_cnn", width=4, depth=1))
-    >>> events.seen
-    ['run 0: ce, seed 0', 'epoch', 'done: ce']
-    """
-
-    def started(self, runs, epochs, setup):
-        """Before the first run: the number of runs, epochs per run and the
-        `Comparison.setup` dict (data, splits, protocol ...)."""
-
-    def run_started(self, index, strategy, seed):
-        """Before run `index` (0-based) of `strategy` with `seed`."""
-
-    def epoch_ended(self):
-        """After every training epoch (two-stage recipes count each stage's)."""
-
-    def run_ended(self, run):
-        """After a run is trained and evaluated (a `Run`)."""
-
-
-def _epoch_callback(progress):
-    import keras
-
-    class _EpochProgress(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            progress.epoch_ended()
-
-    return _EpochProgress()
 
 
 def _strategy_list(chosen):
@@ -127,7 +85,7 @@ def _seeds(seeds):
     return [int(s) for s in seeds]
 
 
-def _load(data, *, imbalance_ratio, data_seed, data_dir, num_classes, images):
+def _load(data, *, imbalance_ratio, data_seed, data_dir, num_classes, source_options):
     if isinstance(data, (str, os.PathLike)):
         return datasets.load_dataset(
             data,
@@ -135,7 +93,7 @@ def _load(data, *, imbalance_ratio, data_seed, data_dir, num_classes, images):
             seed=data_seed,
             data_dir=data_dir,
             num_classes=num_classes,
-            **images,
+            **source_options,
         )
     if isinstance(data, dict) and "train" in data:
         return data
@@ -219,8 +177,10 @@ def compare(
     num_classes=None,
     image_size=None,
     color_mode=None,
+    target=None,
     class_names=None,
     shot_thresholds="auto",
+    threshold="auto",
     keep_models=False,
     progress=None,
     verbose=0,
@@ -233,9 +193,9 @@ def compare(
     run), under one training protocol (`keras_imbalance.protocols`), then
     evaluated on the validation and the test split. The best strategy is the
     one with the highest mean validation balanced accuracy, and the post-hoc
-    recipes tune their `tau` on the validation split; the test split chooses
-    nothing. Report mean ± std over at least 3 seeds before calling one
-    strategy better than another.
+    recipes tune their `tau` (two-class runs their decision threshold) on
+    the validation split; the test split chooses nothing. Report mean ± std
+    over at least 3 seeds before calling one strategy better than another.
 
     Args:
         strategies: Names of `keras_imbalance.strategies` (or `Strategy`
@@ -275,9 +235,17 @@ def compare(
             `None`: `(64, 64)`.
         color_mode: `"rgb"`, `"grayscale"` or `"rgba"` for an image folder.
             Defaults to `None`: `"rgb"`.
+        target: The column to predict, for a `.csv` table (then a path of
+            `datasets.load_dataset`). Defaults to `None`.
         class_names: One name per class, for arrays. Defaults to `None`.
         shot_thresholds: `"auto"` (`evaluation.auto_shot_thresholds` of the
             training counts) or `(many, few)`. Defaults to `"auto"`.
+        threshold: Two-class data only: each run's decision threshold on
+            the probability of class 1, tuned on its validation predictions
+            (`evaluation.tune_threshold`) and used on both splits:
+            `"f1"`, `{"recall": r}`, or `None` for the argmax. Recorded in
+            `Run.tuned_params["threshold"]`. Defaults to `"auto"`: `"f1"`
+            for two classes, `None` (required) for more.
         keep_models: Keep each strategy's best-validation model in
             `Comparison.models` (e.g. to export the best). Defaults to
             `False`.
@@ -317,6 +285,8 @@ def compare(
         "shot_thresholds": shot_thresholds,
         "image_size": None if image_size is None else list(image_size),
         "color_mode": color_mode,
+        "target": target,
+        "threshold": recorded_option(threshold),
     }
     model_name = model if isinstance(model, str) else getattr(model, "name", None)
     model_fn = model_factory(model) if isinstance(model, str) else model
@@ -329,7 +299,11 @@ def compare(
         data_seed=data_seed,
         data_dir=data_dir,
         num_classes=num_classes,
-        images={"image_size": image_size, "color_mode": color_mode},
+        source_options={
+            "image_size": image_size,
+            "color_mode": color_mode,
+            "target": target,
+        },
     )
     num_classes = loaded["num_classes"]
     names_of_classes = list(class_names or loaded["class_names"])
@@ -342,6 +316,7 @@ def compare(
     )
     counts = np.bincount(y, minlength=num_classes).tolist()
     thresholds, source = _shot_thresholds(shot_thresholds, counts)
+    objective = threshold_objective(threshold, num_classes)
     setup = {
         "dataset": loaded["name"],
         "reference": loaded.get("reference"),
@@ -364,6 +339,7 @@ def compare(
         "head": head,
         "shot_thresholds": list(thresholds),
         "shot_threshold_source": source,
+        "threshold_objective": objective,
         "descriptions": {n: r.describe() for n, r in zip(names, recipes)},
         "strategies": {n: _recorded_recipe(r) for n, r in zip(names, recipes)},
         "call": call,
@@ -371,9 +347,9 @@ def compare(
     }
     progress = progress or Progress()
     progress.started(len(names) * len(seeds), epochs, setup)
-    extra = [_epoch_callback(progress)]
+    extra = [epoch_callback(progress)]
 
-    def evaluate(model, inputs, labels):
+    def evaluate(model, inputs, labels, cut=None):
         return evaluation.evaluate_imbalanced(
             model,
             inputs,
@@ -381,6 +357,7 @@ def compare(
             class_counts=counts,
             class_names=names_of_classes,
             shot_thresholds=thresholds,
+            threshold=cut,
         )
 
     runs, kept, kept_score = [], {}, {}
@@ -409,13 +386,18 @@ def compare(
                 head=head,
             )
             seconds = time.perf_counter() - start
-            test = evaluate(trained, x_test, y_test)
+            validation, test, cut = evaluate_run(
+                evaluate, trained, (x_val, y_val), (x_test, y_test), objective
+            )
+            tuned = dict(recipe.tuned_params_)
+            if cut is not None:
+                tuned["threshold"] = cut
             run = Run(
                 strategy=name,
                 seed=seed,
                 params=recipe.get_config(),
-                tuned_params=dict(recipe.tuned_params_),
-                validation=evaluate(trained, x_val, y_val),
+                tuned_params=tuned,
+                validation=validation,
                 test=test,
                 train_seconds=seconds,
                 warnings=chance_warnings(test),

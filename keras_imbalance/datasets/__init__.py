@@ -16,6 +16,9 @@ a model learned about the tail.
 - `load_npz`: the user's own data from an `.npz` file.
 - `load_image_folder`: the user's own images, one subfolder per class, kept
   on disk (`keras_imbalance.data.ImageFiles`) and decoded in `tf.data`.
+- `load_table`: the user's own CSV table (numeric and categorical columns),
+  preprocessed by a Keras model fitted on the training split;
+  `table_model` puts a trained model behind it, to serve raw rows.
 
 References:
     - K. Cao, C. Wei, A. Gaidon, N. Arechiga, T. Ma. "Learning Imbalanced
@@ -51,6 +54,8 @@ from keras_imbalance.datasets._registry import (
     load_balanced_reference,
     load_dataset,
 )
+from keras_imbalance.datasets._table import is_table_path, load_table
+from keras_imbalance.datasets._table_model import table_model
 
 __all__ = [
     "DATASETS",
@@ -58,6 +63,7 @@ __all__ = [
     "FASHION_MNIST_FILES",
     "is_image_folder",
     "is_npz_path",
+    "is_table_path",
     "list_image_folder",
     "load_balanced_reference",
     "load_cifar_lt",
@@ -66,7 +72,9 @@ __all__ = [
     "load_fashion_mnist_lt",
     "load_image_folder",
     "load_npz",
+    "load_table",
     "long_tailed_counts",
     "make_long_tailed",
     "stratified_split",
+    "table_model",
 ]

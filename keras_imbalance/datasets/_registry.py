@@ -14,6 +14,7 @@ from keras_imbalance.datasets._fashion_mnist import (
 from keras_imbalance.datasets._image_folder import is_image_folder, load_image_folder
 from keras_imbalance.datasets._long_tail import check_ratio, make_long_tailed
 from keras_imbalance.datasets._npz import is_npz_path, load_npz
+from keras_imbalance.datasets._table import is_table_path, load_table
 
 __all__ = ["DATASETS", "load_balanced_reference", "load_dataset"]
 
@@ -36,8 +37,9 @@ def load_dataset(
     num_classes=None,
     image_size=None,
     color_mode=None,
+    target=None,
 ):
-    """A long-tailed dataset by name (a key of `DATASETS`) or an `.npz` file.
+    """A long-tailed dataset by name (a key of `DATASETS`), or a file or folder.
 
     The one registry behind `keras_imbalance.comparison.compare` and the
     `keras-imbalance` command.
@@ -61,7 +63,11 @@ def load_dataset(
             (`load_image_folder`: kept on disk as `data.ImageFiles`; its
             own `train/` + `test/` split, else a stratified 20% test split
             drawn with `seed`; used as found unless `imbalance_ratio` is
-            given).
+            given), or the path of a `.csv` table (`load_table` with
+            `target`: numeric and categorical columns preprocessed by a
+            Keras model fitted on the training split, returned as
+            `preprocessing`; a stratified 20% test split drawn with
+            `seed`; used as found unless `imbalance_ratio` is given).
         imbalance_ratio: Head over tail count of the training split. Defaults
             to `DATASETS[name]` for the built-in ones.
         seed: Seed of the random choices. Defaults to `0`.
@@ -75,6 +81,8 @@ def load_dataset(
             Defaults to `None`: `(64, 64)`. Only for image folders.
         color_mode: `"rgb"`, `"grayscale"` or `"rgba"` for an image folder.
             Defaults to `None`: `"rgb"`. Only for image folders.
+        target: The column to predict. Required for a `.csv` table, and
+            only for one.
 
     Returns:
         A dict with `train` and `test` (`(x, y)` tuples, int64 labels),
@@ -97,6 +105,16 @@ def load_dataset(
     """
     if imbalance_ratio is not None:
         imbalance_ratio = check_ratio(imbalance_ratio)
+    table = is_table_path(name) and not is_image_folder(name)
+    if table and target is None:
+        raise ValueError(
+            f"The table {os.fspath(name)!r} needs `target=`: the name of the "
+            "column to predict."
+        )
+    if target is not None and not table:
+        raise ValueError(
+            f"`target` is for .csv tables; {name!r} is not the path of a .csv file."
+        )
     if name not in DATASETS and is_image_folder(name):
         return _image_folder(name, imbalance_ratio, seed, image_size, color_mode)
     for option, value in (("image_size", image_size), ("color_mode", color_mode)):
@@ -104,6 +122,8 @@ def load_dataset(
             raise ValueError(
                 f"`{option}` is for image folders; {os.fspath(name)!r} is not a folder."
             )
+    if table:
+        return _cut(load_table(name, target=target, seed=seed), imbalance_ratio, seed)
     names = None
     if name == "digits-lt":
         ratio = DATASETS[name] if imbalance_ratio is None else imbalance_ratio
@@ -154,16 +174,21 @@ def _image_folder(path, imbalance_ratio, seed, image_size, color_mode):
         color_mode="rgb" if color_mode is None else color_mode,
         seed=seed,
     )
+    return _cut(folder, imbalance_ratio, seed)
+
+
+def _cut(data, imbalance_ratio, seed):
+    """The training split of a folder or table cut to `imbalance_ratio`."""
     if imbalance_ratio is not None:
-        folder["train"], _ = make_long_tailed(
-            *folder["train"], imbalance_ratio=imbalance_ratio, seed=seed
+        data["train"], _ = make_long_tailed(
+            *data["train"], imbalance_ratio=imbalance_ratio, seed=seed
         )
-        folder["imbalance_ratio"] = float(imbalance_ratio)
-    return folder
+        data["imbalance_ratio"] = float(imbalance_ratio)
+    return data
 
 
 def load_balanced_reference(
-    name, *, imbalance_ratio=None, seed=0, data_dir=None, num_classes=None
+    name, *, imbalance_ratio=None, seed=0, data_dir=None, num_classes=None, target=None
 ):
     """The upper reference of a long-tailed dataset: balanced, same size.
 
@@ -174,7 +199,7 @@ def load_balanced_reference(
     balanced data each strategy closes.
 
     Args:
-        name, imbalance_ratio, seed, data_dir, num_classes: As in
+        name, imbalance_ratio, seed, data_dir, num_classes, target: As in
             `load_dataset`.
 
     Returns:
@@ -189,10 +214,21 @@ def load_balanced_reference(
     (520, 8, 8, 1)
     """
     options = dict(seed=seed, data_dir=data_dir, num_classes=num_classes)
+    if target is not None:  # a table
+        options["target"] = target
     long_tailed = load_dataset(name, imbalance_ratio=imbalance_ratio, **options)
     full = load_dataset(name, imbalance_ratio=1.0, **options)
     size = len(long_tailed["train"][1])
     per_class = size // long_tailed["num_classes"]
+    smallest = int(np.bincount(full["train"][1], minlength=full["num_classes"]).min())
+    if smallest < per_class:  # a table or folder that is imbalanced as found
+        raise ValueError(
+            f"No class-balanced reference of {per_class} samples per class (the "
+            f"size of the long-tailed training split) can be drawn from {name!r}: "
+            f"its rarest class has {smallest}. The reference is for data cut from "
+            "a balanced set (a built-in dataset, or a file or folder given an "
+            "imbalance ratio)."
+        )
     (x, y), _ = make_long_tailed(
         *full["train"],
         imbalance_ratio=1.0,

@@ -4,7 +4,11 @@
 test labels into an `ImbalanceReport`: per-class precision, recall, F1 and
 support, plain and balanced accuracy, macro F1, the G-mean, the many-,
 medium- and few-shot accuracy of the long-tail literature, the expected
-calibration error and the confusion matrix. The definitions are those of
+calibration error and the confusion matrix; for a two-class task also the
+PR-AUC, ROC-AUC, precision, recall and F1 of the positive class (class 1 by
+default) at the decision threshold used. `tune_threshold` chooses that
+threshold on held-out data (threshold moving: maximal F1, or a target
+recall). The definitions are those of
 `keras_imbalance.metrics` (and so of scikit-learn and imbalanced-learn), here
 computed once in NumPy over all the predictions.
 
@@ -39,6 +43,7 @@ from keras_imbalance.evaluation._shots import (
     OLTR_SHOT_THRESHOLDS,
     auto_shot_thresholds,
 )
+from keras_imbalance.evaluation._thresholds import tune_threshold
 
 __all__ = [
     "OLTR_SHOT_THRESHOLDS",
@@ -46,4 +51,5 @@ __all__ = [
     "auto_shot_thresholds",
     "evaluate_imbalanced",
     "plot_per_class_recall",
+    "tune_threshold",
 ]

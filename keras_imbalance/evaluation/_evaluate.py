@@ -5,7 +5,8 @@ import numpy as np
 from keras_imbalance._arrays import predict, to_numpy
 from keras_imbalance._labels import integer_class_ids
 from keras_imbalance._names import SHOT_GROUPS
-from keras_imbalance._validation import check_positive_int, plain_counts
+from keras_imbalance._validation import check_float, check_positive_int, plain_counts
+from keras_imbalance.evaluation._binary import binary_fields, check_positive_class
 from keras_imbalance.evaluation._calibration import expected_calibration_error
 from keras_imbalance.evaluation._inputs import (
     check_names,
@@ -34,6 +35,8 @@ def evaluate_imbalanced(
     class_names=None,
     batch_size=256,
     shot_thresholds=(MANY_THRESHOLD, FEW_THRESHOLD),
+    threshold=None,
+    positive_class=None,
 ):
     """Evaluate a classifier on (imbalanced) test data.
 
@@ -54,6 +57,14 @@ def evaluate_imbalanced(
             few-shot, the rest medium-shot. Defaults to `(100, 20)`, the
             OLTR split of Liu et al. 2019; datasets whose counts all fall in
             one or two groups (Fashion-MNIST-LT: 60 to 6000) need their own.
+        threshold: Two-class tasks with scores only: predict the positive
+            class when its probability is `>= threshold` (in [0, 1]; e.g.
+            from `tune_threshold` on validation data). Defaults to `None`:
+            the argmax (which, unlike `threshold=0.5`, gives a tie of 0.5 to
+            class 0).
+        positive_class: Two-class tasks only: the class (0 or 1) whose
+            scores the binary entries report and `threshold` applies to.
+            Defaults to `None`: class 1.
 
     Scores are read as probabilities when every row lies in [0, 1] and sums
     to 1 within 1e-3; otherwise they are logits and go through a softmax.
@@ -64,6 +75,16 @@ def evaluate_imbalanced(
 
     The number of classes `C` comes from the scores, else `class_counts`,
     `class_names` or one-hot labels, else the largest class id seen + 1.
+
+    With two classes the report also has the binary entries of the
+    positive class (class 1 unless `positive_class` says otherwise):
+    `pr_auc` (average precision, as `sklearn.metrics.average_precision_score`)
+    and `roc_auc` (as `roc_auc_score`), ranked by the positive class's
+    probability (`None` for class-id predictions), and `positive_precision`,
+    `positive_recall`, `positive_f1` at the decision used (the argmax or
+    `threshold`). An undefined value is NaN, never a plausible number: the
+    areas with one class only in `y` (PR-AUC: no positive sample), a
+    precision with no positive prediction, a recall with no positive label.
 
     Returns:
         An `ImbalanceReport`.
@@ -89,9 +110,17 @@ def evaluate_imbalanced(
     >>> report = evaluate_imbalanced(probabilities, y=[0, 0, 0, 1, 1])
     >>> report.output_kind, report.accuracy, round(report.ece, 4)
     ('probabilities', 0.8, 0.06)
+    >>> report.pr_auc, report.roc_auc, round(report.positive_f1, 4)
+    (0.7, 0.75, 0.6667)
+    >>> report = evaluate_imbalanced(probabilities, y=[0, 0, 0, 1, 1],
+    ...                              threshold=0.2)  # p >= 0.2: all positive
+    >>> report.positive_recall, report.positive_precision, report.threshold
+    (1.0, 0.4, 0.2)
     """
     batch_size = check_positive_int("batch_size", batch_size)
     many_threshold, few_threshold = check_shot_thresholds(shot_thresholds)
+    if threshold is not None:
+        threshold = check_float("threshold", threshold, low=0, high=1)
     from_model = is_model(model_or_predictions)
     if not from_model and x is not None:
         raise ValueError(
@@ -118,8 +147,24 @@ def evaluate_imbalanced(
         None if class_counts is None else plain_counts("class_counts", class_counts)
     )
     names = check_names(class_names)
-    predicted, confidence, output_kind, num_classes = read_predictions(predictions)
+    predicted, probabilities, output_kind, num_classes = read_predictions(predictions)
     num_classes = infer_num_classes(num_classes, counts, names, labels, predicted)
+    if num_classes != 2 and (threshold is not None or positive_class is not None):
+        given = "threshold" if threshold is not None else "positive_class"
+        raise ValueError(
+            f"`{given}` is for two-class tasks; this one has {num_classes} "
+            "classes (the decision is the argmax)."
+        )
+    positive = check_positive_class(positive_class)
+    if threshold is not None:
+        if probabilities is None:
+            raise ValueError(
+                "`threshold` needs scores of shape (N, 2) (logits or "
+                "probabilities); class-id predictions cannot be re-thresholded."
+            )
+        predicted = np.where(
+            probabilities[:, positive] >= threshold, positive, 1 - positive
+        )
     true = integer_class_ids(labels, num_classes, name="y")
     if true.shape[0] != predicted.shape[0]:
         raise ValueError(
@@ -145,8 +190,12 @@ def evaluate_imbalanced(
             counts, scores["recall"], scores["support"], many_threshold, few_threshold
         )
     ece = None
-    if confidence is not None:
+    if probabilities is not None:
+        confidence = probabilities[np.arange(len(predicted)), predicted]
         ece = expected_calibration_error(confidence, predicted == true)
+    binary = {}
+    if num_classes == 2:
+        binary = binary_fields(true, probabilities, confusion, positive, threshold)
 
     return ImbalanceReport(
         num_samples=int(true.shape[0]),
@@ -168,6 +217,7 @@ def evaluate_imbalanced(
         output_kind=output_kind,
         many_threshold=many_threshold,
         few_threshold=few_threshold,
+        **binary,
     )
 
 

@@ -3,11 +3,12 @@
 import keras
 import numpy as np
 
-from keras_imbalance._arrays import to_numpy
+from keras_imbalance._arrays import model_scores
 from keras_imbalance._validation import invalid
 
 __all__ = [
     "check_names",
+    "class_probabilities",
     "infer_num_classes",
     "is_model",
     "model_scores",
@@ -25,45 +26,34 @@ def is_model(obj):
     )
 
 
-def model_scores(outputs):
-    if isinstance(outputs, dict):
-        for key in ("logits", "probabilities"):
-            if key in outputs:
-                return to_numpy(outputs[key])
-        raise ValueError(
-            "A model with dict outputs needs a `logits` (or `probabilities`) "
-            f"output. Received outputs: {sorted(outputs)}"
-        )
-    if isinstance(outputs, (list, tuple)):
-        raise ValueError(
-            "The model has several outputs; evaluate a model with one output "
-            f"(or dict outputs with a `logits` key). Received {len(outputs)} outputs."
-        )
-    return to_numpy(outputs)
+def class_probabilities(predictions):
+    """`(probabilities, kind)` of scores `(N, C)`: float64 rows summing to 1.
+
+    Rows in [0, 1] summing to 1 within 1e-3 are probabilities (kept as they
+    are); other scores are logits and go through a softmax.
+    """
+    scores = np.asarray(predictions).astype("float64")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("The predicted scores contain NaN or infinite values.")
+    tol = _PROBABILITY_TOLERANCE
+    is_probability = (
+        scores.size > 0
+        and scores.min() >= -tol
+        and scores.max() <= 1.0 + tol
+        and np.all(np.abs(scores.sum(axis=-1) - 1.0) <= tol)
+    )
+    if is_probability:
+        return scores, "probabilities"
+    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True), "logits"
 
 
 def read_predictions(predictions):
-    """Predicted ids, top-class confidence (or None), kind and C (or None)."""
+    """Argmax ids, probabilities `(N, C)` (or None), kind and C (or None)."""
     if predictions.ndim == 2 and predictions.shape[-1] >= 2:
-        scores = predictions.astype("float64")
-        if not np.all(np.isfinite(scores)):
-            raise ValueError("The predicted scores contain NaN or infinite values.")
-        tol = _PROBABILITY_TOLERANCE
-        is_probability = (
-            scores.size > 0
-            and scores.min() >= -tol
-            and scores.max() <= 1.0 + tol
-            and np.all(np.abs(scores.sum(axis=-1) - 1.0) <= tol)
-        )
-        if is_probability:
-            probabilities, kind = scores, "probabilities"
-        else:
-            shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            probabilities = shifted / shifted.sum(axis=-1, keepdims=True)
-            kind = "logits"
+        probabilities, kind = class_probabilities(predictions)
         predicted = np.argmax(probabilities, axis=-1)
-        confidence = probabilities[np.arange(len(predicted)), predicted]
-        return predicted.astype("int64"), confidence, kind, scores.shape[-1]
+        return predicted.astype("int64"), probabilities, kind, predictions.shape[-1]
     if predictions.ndim == 1:
         if predictions.dtype.kind == "b" or (
             predictions.dtype.kind == "f"

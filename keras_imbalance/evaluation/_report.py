@@ -1,10 +1,11 @@
 """`ImbalanceReport`: the numbers of an evaluation, as tables and a figure."""
 
 import dataclasses
+import math
 
 import numpy as np
 
-from keras_imbalance._names import SUMMARY_METRICS
+from keras_imbalance._names import BINARY_METRICS, SUMMARY_METRICS
 from keras_imbalance.evaluation._calibration import ECE_BINS
 from keras_imbalance.evaluation._drawing import class_ticks, draw_confusion, log_axis
 from keras_imbalance.evaluation._shots import (
@@ -30,6 +31,35 @@ _SUMMARY_LABELS = {
 
 def float_or_none(value):
     return None if value is None else float(value)
+
+
+def _finite_or_none(value):
+    """JSON form of a binary score: NaN (undefined) is written as null."""
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def _binary_from_dict(config):
+    """The binary entries of `to_dict()` output: `None` back to NaN, except
+    the areas of class-id predictions, which are not computed."""
+    if config.get("positive_class") is None:
+        return {}
+    scored = config["output_kind"] != "class_ids"
+    entries = {
+        "positive_class": config["positive_class"],
+        "threshold": config.get("threshold"),
+    }
+    for key in BINARY_METRICS:
+        value = config.get(key)
+        if value is None and (scored or not key.endswith("_auc")):
+            value = math.nan
+        entries[key] = value
+    return entries
+
+
+def _format(value):
+    if value is None:
+        return "n/a"
+    return "undefined" if math.isnan(value) else f"{value:.4f}"
 
 
 @dataclasses.dataclass
@@ -67,6 +97,20 @@ class ImbalanceReport:
         many_threshold, few_threshold: The shot-group boundaries used: more
             than `many_threshold` training samples is many-shot, fewer than
             `few_threshold` is few-shot. Default to OLTR's 100 and 20.
+        positive_class: Two-class tasks: the class (0 or 1, default 1) the
+            binary entries below are about; `None` with more classes, and
+            then the binary entries are `None` too.
+        threshold: The decision threshold on the positive class's
+            probability (`p >= threshold`), or `None` for the argmax.
+        pr_auc, roc_auc: Average precision (`sklearn.metrics.
+            average_precision_score`) and area under the ROC curve
+            (`roc_auc_score`) of the positive class's probability; NaN when
+            `y` has one class only (PR-AUC: no positive sample), `None` for
+            class-id predictions.
+        positive_precision, positive_recall, positive_f1: The positive
+            class's scores at the decision used; NaN where undefined (0 / 0;
+            the per-class lists say 0 there, scikit-learn's
+            `zero_division=0`). In `to_dict()` every NaN is written `None`.
 
     Example:
 
@@ -79,6 +123,10 @@ class ImbalanceReport:
     (0.5, ['many', 'medium', 'few'])
     >>> ImbalanceReport.from_dict(report.to_dict()) == report
     True
+    >>> binary = evaluate_imbalanced([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7]],
+    ...                              y=[0, 1, 1], threshold=0.4)
+    >>> binary.positive_class, binary.positive_recall, binary.pr_auc
+    (1, 1.0, 1.0)
     """
 
     num_samples: int
@@ -100,10 +148,30 @@ class ImbalanceReport:
     output_kind: str
     many_threshold: int = MANY_THRESHOLD
     few_threshold: int = FEW_THRESHOLD
+    positive_class: int | None = None
+    threshold: float | None = None
+    pr_auc: float | None = None
+    roc_auc: float | None = None
+    positive_precision: float | None = None
+    positive_recall: float | None = None
+    positive_f1: float | None = None
+
+    def __eq__(self, other):
+        # Field by field, except that NaN (an undefined score) equals NaN.
+        if not isinstance(other, ImbalanceReport):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None
 
     @property
     def num_classes(self):
         return len(self.class_names)
+
+    @property
+    def is_binary(self):
+        """True for a two-class report (with the binary entries)."""
+        return self.positive_class is not None
 
     def shot_group(self, class_id):
         """`"many"`, `"medium"`, `"few"` for a class, or `None` without counts."""
@@ -116,9 +184,12 @@ class ImbalanceReport:
     def summary(self):
         """The scalar scores as a `{name: value}` dict (values may be `None`).
 
-        The names are `SUMMARY_METRICS`, in that order.
+        The names are `SUMMARY_METRICS`, in that order, then for a two-class
+        report `pr_auc`, `roc_auc`, `positive_precision`, `positive_recall`
+        and `positive_f1`.
         """
-        return {name: getattr(self, name) for name in SUMMARY_METRICS}
+        names = SUMMARY_METRICS + (BINARY_METRICS if self.is_binary else ())
+        return {name: getattr(self, name) for name in names}
 
     def per_class(self):
         """One dict per class: name, train count, group, P, R, F1, support."""
@@ -144,7 +215,17 @@ class ImbalanceReport:
         """A JSON-plain dict (ints, floats, strings, lists, `None`).
 
         `ImbalanceReport.from_dict(report.to_dict())` gives the report back.
+        A two-class report adds `positive_class`, `threshold` and the binary
+        scores, NaN written as `None`.
         """
+        binary = {}
+        if self.is_binary:
+            binary = {
+                "positive_class": int(self.positive_class),
+                "threshold": float_or_none(self.threshold),
+                **{k: _finite_or_none(getattr(self, k)) for k in BINARY_METRICS},
+            }
+        summary = {k: getattr(self, k) for k in SUMMARY_METRICS}
         return {
             "num_samples": int(self.num_samples),
             "num_classes": self.num_classes,
@@ -155,7 +236,8 @@ class ImbalanceReport:
             "output_kind": self.output_kind,
             "many_threshold": int(self.many_threshold),
             "few_threshold": int(self.few_threshold),
-            **{k: float_or_none(v) for k, v in self.summary().items()},
+            **{k: float_or_none(v) for k, v in summary.items()},
+            **binary,
             "per_class": self.per_class(),
             "confusion_matrix": [
                 [int(v) for v in row] for row in self.confusion_matrix
@@ -179,6 +261,7 @@ class ImbalanceReport:
             many_threshold=config.get("many_threshold", MANY_THRESHOLD),
             few_threshold=config.get("few_threshold", FEW_THRESHOLD),
             **{k: config[k] for k in SUMMARY_METRICS},
+            **_binary_from_dict(config),
         )
 
     def _summary_rows(self):
@@ -188,6 +271,16 @@ class ImbalanceReport:
             if value is None and key.endswith("shot_accuracy"):
                 continue
             rows.append((label, "n/a" if value is None else f"{value:.4f}"))
+        if self.is_binary:
+            name = self.class_names[self.positive_class]
+            rule = "argmax" if self.threshold is None else f"p >= {self.threshold:.4g}"
+            rows += [
+                (f"PR-AUC ({name})", _format(self.pr_auc)),
+                (f"ROC-AUC ({name})", _format(self.roc_auc)),
+                (f"precision ({name}, {rule})", _format(self.positive_precision)),
+                (f"recall ({name}, {rule})", _format(self.positive_recall)),
+                (f"F1 ({name}, {rule})", _format(self.positive_f1)),
+            ]
         return rows
 
     def _class_rows(self):

@@ -22,6 +22,7 @@ from keras_imbalance.layers.factory import (
 )
 from keras_imbalance.layers.feature_attention import FeatureAttention
 from keras_imbalance.layers.fusion import BranchFusion
+from keras_imbalance.layers.imputation import MeanImputation
 from keras_imbalance.layers.squeeze_excitation import SqueezeExcitation
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "FeatureAttention",
     "LearnableWeightScaling",
     "LogitAdjustment",
+    "MeanImputation",
     "SpatialAttention",
     "SqueezeExcitation",
     "eca_kernel_size",

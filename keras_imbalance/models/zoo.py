@@ -4,8 +4,9 @@
 `factory(input_shape, num_classes, head="dense")` that builds a fresh model
 of one named architecture (the names of `MODELS`); the strategies of
 `keras_imbalance.strategies` and `keras-imbalance compare --model` train
-these. `build_generic_bilateral` turns any model function into a
-bilateral-branch network, for model functions without a `bilateral` method.
+these (`"mlp"` and `"attention_mlp"` for tables). `build_generic_bilateral`
+turns any model function into a bilateral-branch network, for model
+functions without a `bilateral` method.
 """
 
 import inspect
@@ -48,6 +49,8 @@ _ARCHITECTURES = {
     "eca_cnn": ("small_cnn", "eca"),
     "small_resnet": ("small_resnet", None),
     "attention_resnet": ("small_resnet", "se"),
+    "mlp": ("small_cnn", None),  # the backbone is unused for (F,) inputs
+    "attention_mlp": ("small_cnn", "feature"),
 }
 
 
@@ -59,8 +62,10 @@ class ModelFactory:
     `factory.bilateral(...)` the matching
     `models.build_bilateral_branch_network` (same trunk, same width), which
     the `"bbn"` strategy trains. Images `(H, W, C)` get 2-D convolutions,
-    sequences `(T, C)` 1-D ones, feature vectors `(F,)` Dense blocks. The
-    head layer is named `"classifier"`.
+    sequences `(T, C)` 1-D ones, feature vectors `(F,)` Dense blocks (any
+    model with an attention name starts them with `layers.FeatureAttention`).
+    `"mlp"` and `"attention_mlp"` (that attention) are for tables: they take
+    feature vectors only. The head layer is named `"classifier"`.
 
     Args:
         name: A key of `MODELS`. Defaults to `"small_cnn"`.
@@ -73,7 +78,8 @@ class ModelFactory:
 
     Raises:
         ValueError: For an unknown `name` (the message lists `MODELS`), or a
-            bad `width`, `depth` or `dropout`.
+            bad `width`, `depth` or `dropout`; when called, a table model
+            given an input that is not a feature vector.
 
     Example:
 
@@ -123,10 +129,24 @@ class ModelFactory:
         """
         return cls(**config)
 
-    def _args(self, head):
+    def _args(self, head, input_shape):
+        try:
+            rank = len(tuple(input_shape))
+        except TypeError:
+            rank = 1  # not a shape: the builder says so
+        if self.name in _catalog.TABLE_MODELS and rank != 1:
+            raise ValueError(
+                f"The model {self.name!r} is for tables: inputs of shape "
+                f"(features,). Received: input_shape={tuple(input_shape)}. For "
+                "images or sequences use small_cnn, small_resnet or their "
+                "attention variants."
+            )
+        # For (F,) inputs every attention name gives `FeatureAttention`
+        # (`_common.mlp_trunk`); "feature" names it, "se" is a registered name.
+        attention = "se" if self.attention == "feature" else self.attention
         return dict(
             backbone=self.backbone,
-            attention=self.attention,
+            attention=attention,
             width=self.width,
             depth=self.depth,
             head=head,
@@ -135,7 +155,7 @@ class ModelFactory:
 
     def __call__(self, input_shape, num_classes, *, head="dense"):
         return build_attention_classifier(
-            input_shape, num_classes, name=self.name, **self._args(head)
+            input_shape, num_classes, name=self.name, **self._args(head, input_shape)
         )
 
     def bilateral(self, input_shape, num_classes, *, head="dense"):
@@ -149,7 +169,10 @@ class ModelFactory:
         'small_cnn_bbn'
         """
         return build_bilateral_branch_network(
-            input_shape, num_classes, name=f"{self.name}_bbn", **self._args(head)
+            input_shape,
+            num_classes,
+            name=f"{self.name}_bbn",
+            **self._args(head, input_shape),
         )
 
     def __repr__(self):
@@ -168,6 +191,9 @@ def model_factory(name="small_cnn", **kwargs):
     >>> build = model_factory("attention_cnn", width=8, depth=2)
     >>> tuple(build((8, 8, 1), 10).output.shape)
     (None, 10)
+    >>> mlp = model_factory("attention_mlp", width=8, depth=2)((12,), 3)
+    >>> type(mlp.layers[1]).__name__, tuple(mlp.output.shape)
+    ('FeatureAttention', (None, 3))
     """
     return ModelFactory(name, **kwargs)
 

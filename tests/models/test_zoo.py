@@ -221,10 +221,26 @@ class TestModelFactory:
 
     @pytest.mark.parametrize("name", list(_catalog.MODELS))
     def test_every_name_builds(self, name):
-        model = models.model_factory(name, width=4, depth=1)((8, 8, 1), C)
+        shape = (6,) if name in _catalog.TABLE_MODELS else (8, 8, 1)
+        model = models.model_factory(name, width=4, depth=1)(shape, C)
         assert model.name == name
         assert models.find_head(model).name == "classifier"
         assert model.output.shape == (None, C)
+
+    def test_table_models(self):
+        plain = models.model_factory("mlp", width=4, depth=2)
+        attention = models.model_factory("attention_mlp", width=4, depth=2)
+        assert attention.attention == "feature" and plain.attention is None
+        for factory, first in ((plain, "Dense"), (attention, "FeatureAttention")):
+            model = factory((6,), C, head="cosine")
+            assert type(model.layers[1]).__name__ == first
+            assert isinstance(models.find_head(model), layers.CosineClassifier)
+            train_model, inference_model = factory.bilateral((6,), C)
+            assert inference_model.name == f"{factory.name}_bbn"
+            assert tuple(inference_model.output.shape) == (None, C)
+            for build in (factory, factory.bilateral):
+                with pytest.raises(ValueError, match="is for tables: inputs of shape"):
+                    build((8, 8, 1), C)
 
     def test_config_round_trip(self):
         factory = models.ModelFactory(
