@@ -104,6 +104,13 @@ def test_cli_inspect_compare_export_and_serve(folder, tmp_path):
     assert code == 0, out
     saved = json.loads((output / "results.json").read_text())
     assert saved["setup"]["test_split"]["source"] == "stratified"
+    # The command's results re-run from their JSON, data and all.
+    assert saved["setup"]["call"]["data"] == folder
+    again = rerun(str(output / "results.json"), strategies=["ce"])
+    first = [r for r in saved["runs"] if r["strategy"] == "ce"][0]
+    assert again.runs[0].test.balanced_accuracy == pytest.approx(
+        first["test"]["balanced_accuracy"], abs=1e-12
+    )
     served = load_exported(str(output / "best_model"))
     from keras_imbalance import datasets
 

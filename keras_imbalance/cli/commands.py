@@ -263,6 +263,18 @@ def run_compare(args, argv):
                 progress=display,
             )
     result.setup["command"] = command
+    if not getattr(args, "balanced_reference", False):
+        # `compare` was given the loaded data: record where it came from, so
+        # that `comparison.rerun(results.json)` loads it again.
+        result.setup["call"].update(
+            data=args.dataset,
+            imbalance_ratio=args.imbalance_ratio,
+            data_dir=args.data_dir,
+            num_classes=args.num_classes,
+            image_size=None if args.image_size is None else list(args.image_size),
+            color_mode=args.color_mode,
+            target=getattr(args, "target", None),
+        )
     if args.export_best and "preprocessing" in data:  # a table: serve raw rows
         result.models[result.best] = datasets.table_model(
             data["preprocessing"], result.models[result.best]
