@@ -29,8 +29,11 @@ def trained():
 def _captured_scores(strategy, model, x, y, monkeypatch):
     captured = {}
 
-    def capture(strategy, context, candidate_scores):
-        captured["scores"] = candidate_scores(context.validation_data[0])
+    def capture(strategy, context, model, candidate_model, head_scores):
+        x_val = context.validation_data[0]
+        captured["scores"] = decoupled.tau_scores(
+            model, candidate_model, head_scores, x_val
+        )
         return 1.0
 
     monkeypatch.setattr(decoupled, "tune_tau", capture)

@@ -13,12 +13,7 @@ from keras_imbalance.cli.parser import (
     invalid,
     one_line,
 )
-from keras_imbalance.datasets import (
-    DATASETS,
-    is_image_folder,
-    is_npz_path,
-    is_table_path,
-)
+from keras_imbalance.datasets import DATASETS, dataset_kind
 
 # The command's implementation: no public API here.
 __all__ = []
@@ -112,10 +107,9 @@ def _threshold(value):
 
 def check(args):
     """Validate and normalise parsed arguments in place (`UsageError`)."""
-    folder = args.dataset not in DATASETS and is_image_folder(args.dataset)
-    table = not folder and is_table_path(args.dataset)
-    known = args.dataset in DATASETS or is_npz_path(args.dataset) or folder
-    if not (known or table):
+    kind = dataset_kind(args.dataset)
+    folder, table = kind == "image_folder", kind == "table"
+    if kind is None:
         raise UsageError(
             f"Unknown dataset {args.dataset!r}. Expected one of {sorted(DATASETS)}, "
             "the path of an .npz or .csv file or of a folder of images (one "

@@ -36,10 +36,8 @@ def _load(args):
     from keras_imbalance import datasets
 
     downloadable = ("fashion-mnist-lt", "cifar10-lt", "cifar100-lt")
-    folder = args.dataset not in datasets.DATASETS and datasets.is_image_folder(
-        args.dataset
-    )
-    table = not folder and datasets.is_table_path(args.dataset)
+    kind = datasets.dataset_kind(args.dataset)
+    folder, table = kind == "image_folder", kind == "table"
     if folder or table or (args.dataset in downloadable and args.data_dir is None):
         import_keras_quietly()  # image folders are read with tf.data
     load = datasets.load_dataset

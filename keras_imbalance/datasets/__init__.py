@@ -51,6 +51,7 @@ from keras_imbalance.datasets._long_tail import (
 from keras_imbalance.datasets._npz import is_npz_path, load_npz
 from keras_imbalance.datasets._registry import (
     DATASETS,
+    dataset_kind,
     load_balanced_reference,
     load_dataset,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "DATASETS",
     "FASHION_MNIST_CLASS_NAMES",
     "FASHION_MNIST_FILES",
+    "dataset_kind",
     "is_image_folder",
     "is_npz_path",
     "is_table_path",

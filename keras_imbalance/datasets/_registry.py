@@ -16,7 +16,7 @@ from keras_imbalance.datasets._long_tail import check_ratio, make_long_tailed
 from keras_imbalance.datasets._npz import is_npz_path, load_npz
 from keras_imbalance.datasets._table import is_table_path, load_table
 
-__all__ = ["DATASETS", "load_balanced_reference", "load_dataset"]
+__all__ = ["DATASETS", "dataset_kind", "load_balanced_reference", "load_dataset"]
 
 #: Built-in long-tailed datasets of `load_dataset` and their default
 #: imbalance ratio.
@@ -26,6 +26,27 @@ DATASETS = {
     "cifar10-lt": 100.0,
     "cifar100-lt": 100.0,
 }
+
+
+def dataset_kind(name):
+    """What `load_dataset` reads `name` as, or `None` for nothing it reads.
+
+    `"builtin"` (a key of `DATASETS`, even where a folder of that name
+    exists), `"image_folder"` (an existing folder), `"table"` (a `.csv`
+    path) or `"npz"` (an `.npz` path), in that order of precedence.
+
+    >>> dataset_kind("digits-lt"), dataset_kind("patients.csv"), dataset_kind("x")
+    ('builtin', 'table', None)
+    """
+    if isinstance(name, str) and name in DATASETS:
+        return "builtin"
+    if is_image_folder(name):
+        return "image_folder"
+    if is_table_path(name):
+        return "table"
+    if is_npz_path(name):
+        return "npz"
+    return None
 
 
 def load_dataset(
@@ -105,7 +126,8 @@ def load_dataset(
     """
     if imbalance_ratio is not None:
         imbalance_ratio = check_ratio(imbalance_ratio)
-    table = is_table_path(name) and not is_image_folder(name)
+    kind = dataset_kind(name)
+    table = kind == "table"
     if table and target is None:
         raise ValueError(
             f"The table {os.fspath(name)!r} needs `target=`: the name of the "
@@ -115,7 +137,7 @@ def load_dataset(
         raise ValueError(
             f"`target` is for .csv tables; {name!r} is not the path of a .csv file."
         )
-    if name not in DATASETS and is_image_folder(name):
+    if kind == "image_folder":
         return _image_folder(name, imbalance_ratio, seed, image_size, color_mode)
     for option, value in (("image_size", image_size), ("color_mode", color_mode)):
         if value is not None:
@@ -139,7 +161,7 @@ def load_dataset(
         (train, test), names = long_tailed_cifar(
             name, imbalance_ratio=ratio, seed=seed, data_dir=data_dir
         )
-    elif is_npz_path(name):
+    elif kind == "npz":
         if not os.path.isfile(name):
             raise FileNotFoundError(f"No such .npz file: {os.fspath(name)!r}")
         ratio = imbalance_ratio

@@ -39,18 +39,31 @@ def _balanced_accuracy(y, predicted):
     return float(np.mean([np.mean(predicted[y == c] == c) for c in present]))
 
 
-def tune_tau(strategy, context, candidate_scores):
+def tau_scores(model, candidate_model, head_scores, x_val):
+    """A function of `tau` giving the validation scores of the tau model.
+
+    `candidate_model(tau)` builds the inference model for a tau. When the
+    head of `model` gives its output, `head_scores(x_val, head)` returns
+    that function from one forward pass instead (the same scores); with
+    layers after the head, each tau's model predicts.
+    """
+    head = _output_head(model)
+    if head is None:
+        return lambda tau: _predict(candidate_model(tau), x_val)
+    return head_scores(x_val, head)
+
+
+def tune_tau(strategy, context, model, candidate_model, head_scores):
     """The `tau` of `TAU_GRID` with the best validation balanced accuracy.
 
-    `candidate_scores(x_val)` returns a function of `tau` giving the
-    validation scores of the inference model for that tau; ties go to the
-    smallest tau, and the choice is recorded in
+    The validation scores of each tau come from `tau_scores`; ties go to
+    the smallest tau, and the choice is recorded in
     `strategy.tuned_params_["tau"]`. A numeric `strategy.tau` is returned
     as is.
 
     >>> class Fixed:
     ...     tau = 0.5
-    >>> tune_tau(Fixed(), None, None)
+    >>> tune_tau(Fixed(), None, None, None, None)
     0.5
     """
     if strategy.tau != "auto":
@@ -63,7 +76,7 @@ def tune_tau(strategy, context, candidate_scores):
         )
     x_val, y_val = context.validation_data[0], context.validation_data[1]
     y_val = integer_class_ids(y_val, context.num_classes, name="validation y")
-    scores_for = candidate_scores(x_val)
+    scores_for = tau_scores(model, candidate_model, head_scores, x_val)
     best_tau, best_score = None, -1.0
     for tau in TAU_GRID:
         score = _balanced_accuracy(y_val, np.argmax(scores_for(tau), axis=-1))
@@ -119,14 +132,12 @@ class PosthocLogitAdjustment(_TunedTau):
         def adjusted(tau):
             return models.with_logit_adjustment(model, priors, tau=tau)
 
-        def candidate_scores(x_val):
-            if _output_head(model) is None:  # layers after the head: one model per tau
-                return lambda tau: _predict(adjusted(tau), x_val)
+        def head_scores(x_val, head):
             # The adjustment acts on the output logits: predict them once.
             logits, log_priors = _predict(model, x_val), np.log(priors)
             return lambda tau: logits - tau * log_priors
 
-        return adjusted(tune_tau(self, context, candidate_scores))
+        return adjusted(tune_tau(self, context, model, adjusted, head_scores))
 
 
 @register("bbn")
@@ -247,10 +258,7 @@ class TauNormalization(_TunedTau):
         def normalized(tau):
             return models.tau_normalize(model, tau=tau)
 
-        def candidate_scores(x_val):
-            head = _output_head(model)
-            if head is None:  # layers after the head: one model per tau
-                return lambda tau: _predict(normalized(tau), x_val)
+        def head_scores(x_val, head):
             # Only the head changes with tau: the features once, then each
             # tau-normalised head on them.
             features = _head_inputs(model, head, x_val)
@@ -258,4 +266,4 @@ class TauNormalization(_TunedTau):
                 models.find_head(normalized(tau))(features)
             )
 
-        return normalized(tune_tau(self, context, candidate_scores))
+        return normalized(tune_tau(self, context, model, normalized, head_scores))
