@@ -126,8 +126,9 @@ def test_user_strategies_join_available_and_all():
         assert strategies.available()[: len(_catalog.STRATEGIES)] == list(
             _catalog.STRATEGIES
         )
-        names, recipes = _strategy_list("all")
-        assert names[-1] == "scaled_focal"
+        names, recipes, automatic = _strategy_list("all")
+        assert names[-1] == "scaled_focal" and automatic
+        assert not _strategy_list(["ce"])[2] and _strategy_list(None)[2]
         assert strategies.serialize(ScaledFocal(gamma=1.0)) == {
             "name": "scaled_focal",
             "config": {"gamma": 1.0},

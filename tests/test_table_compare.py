@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from keras_imbalance import datasets
-from keras_imbalance.comparison import compare, model_factory, rerun
+from keras_imbalance import datasets, strategies
+from keras_imbalance.comparison import Progress, compare, model_factory, rerun
 from keras_imbalance.export import export_saved_model, load_exported
 from tests.test_cli import run_main
 from tests.test_tables import write_csv
@@ -140,7 +140,58 @@ def test_table_models_refuse_images():
         compare("ce", "digits-lt", model="mlp", epochs=1)
 
 
+class _Runs(Progress):
+    def __init__(self):
+        self.started_runs = []
+
+    def run_started(self, index, strategy, seed):
+        self.started_runs.append(strategy)
+
+
+def test_a_named_image_strategy_is_refused_before_any_training(path):
+    progress = _Runs()
+    with pytest.raises(
+        ValueError,
+        match=r"Strategy 'minority_augmentation' cannot train on this data: "
+        r"minority_augmentation augments images \(H, W, C\)\. Received inputs "
+        r"of shape \(",
+    ):
+        compare(
+            ["ce", "minority_augmentation"],
+            path,
+            target="label",
+            model="mlp",
+            epochs=1,
+            progress=progress,
+        )
+    assert progress.started_runs == []
+
+
+def test_an_automatic_choice_leaves_image_strategies_out(path, monkeypatch):
+    monkeypatch.setattr(strategies, "DEFAULT_COMPARE", ("ce", "minority_augmentation"))
+    result = compare(None, path, target="label", model="mlp", epochs=1)
+    assert [run.strategy for run in result.runs] == ["ce"]
+    assert list(result.setup["strategies"]) == ["ce"]
+    skipped = result.setup["skipped_strategies"]
+    assert list(skipped) == ["minority_augmentation"]
+    assert "augments images" in skipped["minority_augmentation"]
+
+
 # --- the command -------------------------------------------------------------
+
+
+def test_cli_all_leaves_image_strategies_out_and_says_so(path, tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        strategies, "available", lambda: ["ce", "minority_augmentation"]
+    )
+    argv = ["compare", "--dataset", path, "--target", "label", "--model", "mlp"]
+    argv += ["--epochs", "1", "--strategies", "all", "--output", str(tmp_path)]
+    code, out, err = run_main(argv)
+    assert code == 0, out + err
+    assert "left out" in out and "minority_augmentation: minority_augmentation" in out
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert list(saved["setup"]["strategies"]) == ["ce"]
+    assert list(saved["setup"]["skipped_strategies"]) == ["minority_augmentation"]
 
 
 def test_cli_inspect_compare_export_and_serve(path, tmp_path):

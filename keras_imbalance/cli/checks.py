@@ -142,7 +142,12 @@ def check(args):
     for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
         if value is not None:
             _checked(_validation.check_positive_int, option, value)
-    if args.strategies is None or args.strategies.strip().lower() == "all":
+    # "all" (the default) lets `compare` leave out the strategies that cannot
+    # train on the data (image augmentation on a table); named ones must.
+    args.all_strategies = (
+        args.strategies is None or args.strategies.strip().lower() == "all"
+    )
+    if args.all_strategies:
         args.strategies = list(_catalog.STRATEGIES)
     else:
         args.strategies = _names(

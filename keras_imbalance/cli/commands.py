@@ -141,8 +141,12 @@ def _header(out, setup, args):
             f"{p.schedule} schedule"
             + (", BatchNorm re-estimated" if p.precise_bn else "")
             + ")",
-            f"[bold]strategies[/bold]       {escape(', '.join(args.strategies))}",
+            f"[bold]strategies[/bold]       {escape(', '.join(setup['strategies']))}",
         ]
+        for name, reason in (setup.get("skipped_strategies") or {}).items():
+            lines.append(
+                f"[bold]left out[/bold]         {escape(name)}: {escape(reason)}"
+            )
     lines.append(
         f"[bold]shot thresholds[/bold]  many > {many}, few < {few} "
         f"({setup['shot_threshold_source']})"
@@ -245,7 +249,7 @@ def run_compare(args, argv):
             out, quiet=args.quiet, header=lambda setup: _header(out, setup, args)
         ) as display:
             result = comparison_api.compare(
-                args.strategies,
+                "all" if args.all_strategies else args.strategies,
                 data,
                 model=args.model,
                 epochs=args.epochs,

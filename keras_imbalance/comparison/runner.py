@@ -33,6 +33,12 @@ __all__ = ["Progress", "compare", "model_factory"]
 
 
 def _strategy_list(chosen):
+    """`(names, recipes, automatic)`; `automatic` when the caller named none.
+
+    With an automatic choice (`None` or `"all"`), `compare` leaves out the
+    recipes that cannot train on the data; a recipe the caller named raises.
+    """
+    automatic = chosen is None or (isinstance(chosen, str) and chosen == "all")
     if chosen is None:
         chosen = recipes_registry.DEFAULT_COMPARE
     elif isinstance(chosen, str):
@@ -49,7 +55,34 @@ def _strategy_list(chosen):
         recipes.append(recipe)
     if not recipes:
         raise invalid("strategies", "at least one strategy", chosen)
-    return names, recipes
+    return names, recipes, automatic
+
+
+def _applicable(names, recipes, automatic, input_shape):
+    """The recipes that can train on samples of `input_shape`, and the others.
+
+    Returns `(names, recipes, skipped)` where `skipped` maps each recipe
+    left out to the reason; only an automatic choice leaves recipes out.
+    """
+    kept_names, kept, skipped = [], [], {}
+    for name, recipe in zip(names, recipes):
+        try:
+            recipe.check_inputs(tuple(input_shape))
+        except ValueError as exc:
+            if not automatic:
+                raise ValueError(
+                    f"Strategy {name!r} cannot train on this data: {exc}"
+                ) from exc
+            skipped[name] = str(exc)
+            continue
+        kept_names.append(name)
+        kept.append(recipe)
+    if not kept:
+        raise ValueError(
+            f"No strategy can train on this data (inputs of shape "
+            f"{tuple(input_shape)}): {skipped}"
+        )
+    return kept_names, kept, skipped
 
 
 def _fresh(recipe):
@@ -200,6 +233,10 @@ def compare(
     Args:
         strategies: Names of `keras_imbalance.strategies` (or `Strategy`
             instances), `"all"`, or `None` for `recipes_registry.DEFAULT_COMPARE`.
+            With `"all"` or `None`, the recipes that cannot train on the data
+            (`Strategy.check_inputs`, e.g. image augmentation on a table)
+            are left out and listed in `setup["skipped_strategies"]`; a
+            recipe named explicitly raises instead.
         data: A name of `datasets.DATASETS` (`"digits-lt"`,
             `"fashion-mnist-lt"`, `"cifar10-lt"`, `"cifar100-lt"`), the
             path of an `.npz` or of a folder of images with one subfolder
@@ -265,7 +302,7 @@ def compare(
     >>> result.setup["epochs"], len(result.runs)
     (1, 1)
     """
-    names, recipes = _strategy_list(strategies)
+    names, recipes, automatic = _strategy_list(strategies)
     epochs = check_positive_int("epochs", epochs)
     protocol = protocols.get(protocol)
     batch_size = protocol.batch_size if batch_size is None else batch_size
@@ -311,6 +348,9 @@ def compare(
         raise invalid("class_names", f"{num_classes} names", class_names)
     x_all, y_all = loaded["train"]
     x_test, y_test = loaded["test"]
+    names, recipes, skipped = _applicable(
+        names, recipes, automatic, np.shape(x_all)[1:]
+    )
     (x, y), (x_val, y_val) = datasets.stratified_split(
         x_all, y_all, validation_split, seed=data_seed, num_classes=num_classes
     )
@@ -342,6 +382,7 @@ def compare(
         "threshold_objective": objective,
         "descriptions": {n: r.describe() for n, r in zip(names, recipes)},
         "strategies": {n: _recorded_recipe(r) for n, r in zip(names, recipes)},
+        "skipped_strategies": skipped,
         "call": call,
         "machine": machine(),
     }

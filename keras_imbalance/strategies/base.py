@@ -119,6 +119,15 @@ class Strategy:
         )
         return Stage(**{**fields, **changes})
 
+    def check_inputs(self, input_shape):
+        """Raise `ValueError` if the recipe cannot train on such inputs.
+
+        `input_shape` is the shape of one sample (`(H, W, C)` for images,
+        `(F,)` for table rows). `compare` asks every recipe before it trains
+        any, so that a recipe made for images does not fail on a table
+        after the others have trained. The base accepts every shape.
+        """
+
     def stages(self):
         """The recipe's `Stage`s. Defaults to `[self.default_stage()]`."""
         return [self.default_stage()]

@@ -249,12 +249,15 @@ class MinorityAugmentation(Strategy):
         )
         self.power = check_float("power", power, low=0)
 
-    def training_data(self, context):
-        if len(context.input_shape) != 3:
+    def check_inputs(self, input_shape):
+        if len(input_shape) != 3:
             raise ValueError(
                 "minority_augmentation augments images (H, W, C). Received "
-                f"inputs of shape {context.input_shape}."
+                f"inputs of shape {tuple(input_shape)}."
             )
+
+    def training_data(self, context):
+        self.check_inputs(context.input_shape)
         augmenter = data.default_image_augmenter(
             rotation=self.rotation, zoom=self.zoom, flip=self.flip, seed=context.seed
         )
