@@ -21,6 +21,8 @@ import sys
 
 import numpy as np
 
+from keras_imbalance._logs import without_retracing_notices
+
 __all__ = [
     "is_dataset",
     "is_file_source",
@@ -111,9 +113,12 @@ def predict(model, x, *, batch_size=32):
     >>> predict(Doubler(), np.ones(2)).tolist()
     [2.0, 2.0]
     """
-    if is_file_source(x):
-        return model.predict(model_input(x, batch_size=batch_size), verbose=0)
-    return model.predict(x, batch_size=batch_size, verbose=0)
+    # A new model traces its own predict function: several in a row (a
+    # notebook, a sweep) make TensorFlow warn about retracing, wrongly here.
+    with without_retracing_notices():
+        if is_file_source(x):
+            return model.predict(model_input(x, batch_size=batch_size), verbose=0)
+        return model.predict(x, batch_size=batch_size, verbose=0)
 
 
 def model_scores(outputs):

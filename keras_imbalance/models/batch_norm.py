@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_imbalance._logs import without_retracing_notices
 from keras_imbalance._validation import check_optional_int, check_positive_int
 
 __all__ = ["recompute_batch_norm_statistics"]
@@ -128,7 +129,10 @@ def recompute_batch_norm_statistics(model, x, *, batch_size=32, steps=None):
             layer.moving_variance.assign(ops.ones_like(layer.moving_variance))
         probe = _BatchStatisticsProbe(model, layers)
         for batch in batches:
-            statistics = probe.predict_on_batch(batch)
+            # Each call's new probe traces once: a retracing notice after a
+            # few models in a row would blame the user for nothing.
+            with without_retracing_notices():
+                statistics = probe.predict_on_batch(batch)
             for i, (mean, variance) in enumerate(statistics):
                 mean = np.asarray(mean, dtype="float64")
                 variance = np.asarray(variance, dtype="float64")
