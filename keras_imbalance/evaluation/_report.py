@@ -192,7 +192,19 @@ class ImbalanceReport:
         return {name: getattr(self, name) for name in names}
 
     def per_class(self):
-        """One dict per class: name, train count, group, P, R, F1, support."""
+        """One dict per class, with the keys `class_id`, `name`,
+        `train_count` (`None` without class counts), `group` (`"many"`,
+        `"medium"`, `"few"` or `None`), `precision`, `recall`, `f1` and
+        `support`.
+
+        >>> from keras_imbalance.evaluation import evaluate_imbalanced
+        >>> report = evaluate_imbalanced([0, 1, 1], y=[0, 1, 1],
+        ...                              class_counts=[300, 5])
+        >>> print(*report.per_class()[1])
+        class_id name train_count group precision recall f1 support
+        >>> report.per_class()[1]["train_count"], report.per_class()[1]["recall"]
+        (5, 1.0)
+        """
         rows = []
         for c, name in enumerate(self.class_names):
             rows.append(

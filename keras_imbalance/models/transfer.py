@@ -139,7 +139,8 @@ def build_transfer_classifier(
         input_shape: `(height, width, channels)` of the raw images, with 1 or
             3 channels. Defaults to `(224, 224, 3)`.
         weights: `None` (random initialisation), `"imagenet"` (passed to the
-            `keras.applications` constructor, which downloads them), or the
+            `keras.applications` constructor, which downloads them; an
+            `OSError` that says so when the download fails), or the
             path to a weights file saved with `save_weights` either from a
             classifier built with the same arguments or from the backbone
             alone (`model.get_layer("backbone").save_weights(path)`, or an
@@ -207,12 +208,23 @@ def build_transfer_classifier(
 
     # Backbone.
     model_input = (target[0], target[1], 3)
-    base = spec.constructor(
-        include_top=False,
-        weights="imagenet" if weights == "imagenet" else None,
-        input_shape=model_input,
-        name="backbone",
-    )
+    try:
+        base = spec.constructor(
+            include_top=False,
+            weights="imagenet" if weights == "imagenet" else None,
+            input_shape=model_input,
+            name="backbone",
+        )
+    except Exception as error:
+        # `keras.utils.get_file` raises a bare Exception when it cannot fetch.
+        if weights == "imagenet" and _is_download_failure(error):
+            raise OSError(
+                f"Could not download the ImageNet weights of {backbone}: "
+                f"{error}. Without internet access, pass `weights=None`, or "
+                "the path of a weights file saved on a machine that has it "
+                "(`model.get_layer('backbone').save_weights(path)`)."
+            ) from error
+        raise
     base.trainable = trainable_backbone
     x = base(x)
 
@@ -258,6 +270,10 @@ def _try_load(target, path):
             warning.message, warning.category, warning.filename, warning.lineno
         )
     return None
+
+
+def _is_download_failure(error):
+    return isinstance(error, OSError) or str(error).startswith("URL fetch failure")
 
 
 def _load_weights(model, base, path, backbone):

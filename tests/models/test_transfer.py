@@ -181,6 +181,36 @@ class TestBuild:
         assert seen["include_top"] is False
         assert seen["name"] == "backbone"
 
+    @pytest.mark.parametrize(
+        "failure",
+        [
+            Exception("URL fetch failure on https://x/w.h5: None -- no network"),
+            OSError("[Errno -3] Temporary failure in name resolution"),
+        ],
+    )
+    def test_an_imagenet_download_failure_says_what_to_do(self, monkeypatch, failure):
+        def constructor(**kwargs):
+            raise failure
+
+        spec = BACKBONES["MobileNetV3Small"]._replace(constructor=constructor)
+        monkeypatch.setitem(BACKBONES, "MobileNetV3Small", spec)
+        with pytest.raises(
+            OSError,
+            match=r"Could not download the ImageNet weights of MobileNetV3Small: "
+            r".*Without internet access, pass `weights=None`",
+        ) as raised:
+            build_transfer_classifier(C, input_shape=(32, 32, 3), weights="imagenet")
+        assert raised.value.__cause__ is failure
+
+    def test_other_backbone_errors_pass_through(self, monkeypatch):
+        def constructor(**kwargs):
+            raise ValueError("not a download")
+
+        spec = BACKBONES["MobileNetV3Small"]._replace(constructor=constructor)
+        monkeypatch.setitem(BACKBONES, "MobileNetV3Small", spec)
+        with pytest.raises(ValueError, match="not a download"):
+            build_transfer_classifier(C, input_shape=(32, 32, 3), weights="imagenet")
+
     @pytest.mark.parametrize("head", ["dense", "cosine"])
     @pytest.mark.parametrize("attention", ["se", "cbam", "eca"])
     def test_heads_and_attention(self, head, attention):
