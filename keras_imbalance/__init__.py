@@ -18,6 +18,7 @@ import sys
 import threading
 
 __version__ = "0.1.0"
+"""The version of the package."""
 
 # Public submodules, imported on first attribute access. A name here whose
 # module does not exist (yet) behaves like any missing attribute.

@@ -9,7 +9,6 @@ models named here.
 
 __all__ = ["MODELS", "STRATEGIES", "TABLE_MODELS"]
 
-#: The built-in strategies, in registration order.
 STRATEGIES = (
     "ce",
     "weighted_ce",
@@ -27,9 +26,8 @@ STRATEGIES = (
     "crt",
     "tau_norm",
 )
+"""The built-in strategies, in registration order."""
 
-#: Model names of `models.model_factory` (also `strategies.model_factory`),
-#: with one line each.
 MODELS = {
     "small_cnn": "plain conv-BN-ReLU-pool stages, global pooling, dense head",
     "attention_cnn": "small_cnn with a squeeze-and-excitation block per stage",
@@ -40,6 +38,8 @@ MODELS = {
     "mlp": "for tables (feature vectors): Dense-BN-ReLU blocks, dense head",
     "attention_mlp": "mlp starting with a FeatureAttention layer (feature weights)",
 }
+"""Model names of `models.model_factory` (also `strategies.model_factory`), with one
+line each."""
 
-#: The models of `MODELS` for tables only: inputs `(features,)`.
 TABLE_MODELS = ("mlp", "attention_mlp")
+"""The models of `MODELS` for tables only: inputs `(features,)`."""

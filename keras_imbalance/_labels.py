@@ -342,8 +342,8 @@ def match_binary_rank(y_true, y_pred, *, ignore_class=None):
 
 # --- NumPy labels ---------------------------------------------------------------
 
-#: How far a one-hot / probability row's sum may be from 1.
 ROW_TOLERANCE = 1e-3
+"""How far a one-hot / probability row's sum may be from 1."""
 _ONE_LABEL = (
     "must hold one label per sample: integer class ids of shape (N,) or (N, 1), "
     "or one-hot / probability rows of shape (N, C)"

@@ -35,6 +35,8 @@ SUMMARY_METRICS = (
     *(shot_accuracy_name(group) for group in SHOT_GROUPS),
     "ece",
 )
+"""The scalar scores of an evaluation (`ImbalanceReport.summary()`), in table order;
+the shot-group accuracies are named `f"{group}_shot_accuracy"`."""
 
 BINARY_METRICS = (
     "pr_auc",
@@ -43,3 +45,4 @@ BINARY_METRICS = (
     "positive_recall",
     "positive_f1",
 )
+"""The scores a two-class report adds to `SUMMARY_METRICS`."""

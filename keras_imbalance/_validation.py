@@ -34,8 +34,8 @@ __all__ = [
     "plain_counts",
 ]
 
-#: Training and data seeds are 32-bit: what NumPy, Keras and every backend take.
 SEED_BITS = 32
+"""Training and data seeds are 32-bit: what NumPy, Keras and every backend take."""
 
 
 def invalid(name, expected, received):

@@ -62,8 +62,8 @@ from keras_imbalance._validation import invalid
 __all__ = ["ExportedModel", "export_saved_model", "load_exported"]
 
 ENDPOINT = "serve"
-#: The variable collection holding the decision threshold of a binary export.
 THRESHOLD = "decision_threshold"
+"""The variable collection holding the decision threshold of a binary export."""
 # TensorFlow's op names, which the signature's input names must be.
 _TF_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\-/>]*")
 _TF_BAD = re.compile(r"[^A-Za-z0-9_.\-/>]")

@@ -17,8 +17,8 @@ __all__ = ["SUMMARY_METRICS", "Comparison", "Run", "chance_warnings"]
 
 # SUMMARY_METRICS (from `_names`): the scalar metrics of every run, in table order.
 
-#: The metric that chooses the best strategy, on the validation split.
 SELECTION_METRIC = "balanced_accuracy"
+"""The metric that chooses the best strategy, on the validation split."""
 
 
 def _mean_std(values):

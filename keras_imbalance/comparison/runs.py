@@ -9,8 +9,8 @@ from keras_imbalance.evaluation import ImbalanceReport
 
 __all__ = ["Run", "chance_warnings"]
 
-#: A balanced accuracy at most this far above 1 / C is reported as chance.
 CHANCE_MARGIN = 0.05
+"""A balanced accuracy at most this far above 1 / C is reported as chance."""
 
 SPLITS = ("validation", "test")
 

@@ -12,8 +12,8 @@ from keras_imbalance._validation import check_threshold_objective, invalid
 # Helpers of `compare` (no public API of their own).
 __all__ = []
 
-#: `compare`'s default: `"f1"` for two classes, `None` for more.
 AUTO = "auto"
+"""`compare`'s default: `"f1"` for two classes, `None` for more."""
 
 
 def threshold_objective(option, num_classes):

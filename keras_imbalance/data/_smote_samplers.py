@@ -24,7 +24,6 @@ from keras_imbalance._validation import check_optional_int, invalid
 
 __all__ = ["SAMPLERS", "make_sampler", "resample"]
 
-#: Sampler names and their imbalanced-learn classes.
 SAMPLERS = {
     "smote": SMOTE,
     "borderline_smote": BorderlineSMOTE,
@@ -35,6 +34,7 @@ SAMPLERS = {
     "smote_tomek": SMOTETomek,
     "smote_enn": SMOTEENN,
 }
+"""Sampler names and their imbalanced-learn classes."""
 
 
 def make_sampler(sampler, seed, sampler_kwargs):

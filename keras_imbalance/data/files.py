@@ -9,11 +9,11 @@ from keras_imbalance._validation import check_positive_int, invalid
 
 __all__ = ["COLOR_MODES", "IMAGE_EXTENSIONS", "ImageFiles"]
 
-#: The file types `keras.utils.image_dataset_from_directory` reads.
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+"""The file types `keras.utils.image_dataset_from_directory` reads."""
 
-#: Colour mode -> channels, as in `keras.utils.image_dataset_from_directory`.
 COLOR_MODES = {"grayscale": 1, "rgb": 3, "rgba": 4}
+"""Colour mode -> channels, as in `keras.utils.image_dataset_from_directory`."""
 
 
 def _check_image_size(image_size):

@@ -14,11 +14,11 @@ from keras_imbalance.datasets._long_tail import check_ratio, long_tailed_counts
 
 __all__ = ["CIFAR_LT", "load_cifar_lt", "long_tailed_cifar"]
 
-#: The CIFAR-LT datasets by name, and their release.
 CIFAR_LT = {
     "cifar10-lt": CIFAR_FILES["cifar10"],
     "cifar100-lt": CIFAR_FILES["cifar100"],
 }
+"""The CIFAR-LT datasets by name, and their release."""
 
 
 def cao_indices(labels, counts, seed):

@@ -18,10 +18,10 @@ __all__ = ["CIFAR_FILES", "CifarSource", "read_cifar"]
 
 ENV_VAR = "KERAS_IMBALANCE_DATA"
 
-#: Class names of CIFAR-10 by class id, for a folder without `batches.meta`.
 CIFAR10_CLASS_NAMES = tuple(
     "airplane automobile bird cat deer dog frog horse ship truck".split()
 )
+"""Class names of CIFAR-10 by class id, for a folder without `batches.meta`."""
 
 
 class CifarSource(NamedTuple):
@@ -38,7 +38,6 @@ class CifarSource(NamedTuple):
     names_key: str
 
 
-#: The two releases by Keras module name.
 CIFAR_FILES = {
     "cifar10": CifarSource(
         "CIFAR-10",
@@ -63,6 +62,7 @@ CIFAR_FILES = {
         "fine_label_names",
     ),
 }
+"""The two releases by Keras module name."""
 
 # What a CIFAR pickle may build: NumPy arrays, nothing else (as
 # `keras.datasets` reads them), so a tampered file cannot run code.

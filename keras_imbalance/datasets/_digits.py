@@ -30,7 +30,7 @@ def load_digits_lt(imbalance_ratio=10, test_size=0.3, seed=0):
 
     Args:
         imbalance_ratio: Head over tail count of the training split, a float
-            >= 1. Defaults to 10.
+            (at least 1). Defaults to 10.
         test_size: Fraction of each class (of the smallest class) held out for
             the balanced test split, in (0, 1). Defaults to 0.3.
         seed: Integer seed of both random choices. Defaults to 0.

@@ -20,16 +20,15 @@ __all__ = [
     "load_fashion_mnist_lt",
 ]
 
-#: The four IDX files of Fashion-MNIST, as named by the original release, the
-#: Keras cache and the Debian package `dataset-fashion-mnist`.
 FASHION_MNIST_FILES = {
     "x_train": "train-images-idx3-ubyte.gz",
     "y_train": "train-labels-idx1-ubyte.gz",
     "x_test": "t10k-images-idx3-ubyte.gz",
     "y_test": "t10k-labels-idx1-ubyte.gz",
 }
+"""The four IDX files of Fashion-MNIST, as named by the original release, the Keras
+cache and the Debian package `dataset-fashion-mnist`."""
 
-#: Class names of Fashion-MNIST (Xiao et al., 2017), by class id.
 FASHION_MNIST_CLASS_NAMES = (
     "T-shirt/top",
     "Trouser",
@@ -42,6 +41,7 @@ FASHION_MNIST_CLASS_NAMES = (
     "Bag",
     "Ankle boot",
 )
+"""Class names of Fashion-MNIST (Xiao et al., 2017), by class id."""
 
 # Searched after `path` and `$KERAS_IMBALANCE_DATA` (module-level so that tests
 # can point them elsewhere).
@@ -164,7 +164,7 @@ def load_fashion_mnist_lt(imbalance_ratio=100, seed=0, path=None):
 
     Args:
         imbalance_ratio: Head over tail count of the training split, a float
-            >= 1. Defaults to 100 (counts 6000, 3596, ..., 100, 60).
+            (at least 1). Defaults to 100 (counts 6000, 3596, ..., 100, 60).
         seed: Integer seed of the choice of training images. Defaults to 0.
         path: A folder holding the four files. Defaults to `None` (search).
 

@@ -25,8 +25,8 @@ __all__ = [
     "stratified_split",
 ]
 
-#: The count profiles of `long_tailed_counts`.
 PROFILES = ("exponential", "step")
+"""The count profiles of `long_tailed_counts`."""
 
 
 def check_ratio(imbalance_ratio):

@@ -18,14 +18,13 @@ from keras_imbalance.datasets._table import is_table_path, load_table
 
 __all__ = ["DATASETS", "dataset_kind", "load_balanced_reference", "load_dataset"]
 
-#: Built-in long-tailed datasets of `load_dataset` and their default
-#: imbalance ratio.
 DATASETS = {
     "digits-lt": 10.0,
     "fashion-mnist-lt": 100.0,
     "cifar10-lt": 100.0,
     "cifar100-lt": 100.0,
 }
+"""Built-in long-tailed datasets of `load_dataset` and their default imbalance ratio."""
 
 
 def dataset_kind(name):
@@ -221,8 +220,12 @@ def load_balanced_reference(
     balanced data each strategy closes.
 
     Args:
-        name, imbalance_ratio, seed, data_dir, num_classes, target: As in
-            `load_dataset`.
+        name: As in `load_dataset`.
+        imbalance_ratio: As in `load_dataset`.
+        seed: As in `load_dataset`.
+        data_dir: As in `load_dataset`.
+        num_classes: As in `load_dataset`.
+        target: As in `load_dataset`.
 
     Returns:
         The dict of `load_dataset`, with `reference` set to a description.

@@ -4,8 +4,8 @@ import numpy as np
 
 __all__ = ["MARKERS", "class_ticks", "draw_confusion", "log_axis"]
 
-#: Markers that, with 20 colours, tell more than ten lines apart.
 MARKERS = "os^vD<>pPXh*"
+"""Markers that, with 20 colours, tell more than ten lines apart."""
 
 
 def class_ticks(set_ticks, ax, names, positions=None):

@@ -26,9 +26,9 @@ __all__ = [
 MANY_THRESHOLD = 100
 FEW_THRESHOLD = 20
 
-#: `(many, few)` of Liu et al. (OLTR, 2019): more than 100 training samples is
-#: many-shot, fewer than 20 few-shot.
 OLTR_SHOT_THRESHOLDS = (MANY_THRESHOLD, FEW_THRESHOLD)
+"""`(many, few)` of Liu et al. (OLTR, 2019): more than 100 training samples is
+many-shot, fewer than 20 few-shot."""
 
 
 def shot_group_of(class_counts, class_id, many, few):

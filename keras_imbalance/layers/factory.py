@@ -22,19 +22,19 @@ __all__ = [
     "register_head",
 ]
 
-#: Attention name (lower case) -> layer class; extended by `register_attention`.
 ATTENTION_LAYERS = {
     "se": SqueezeExcitation,
     "cbam": CBAM,
     "eca": EfficientChannelAttention,
 }
+"""Attention name (lower case) -> layer class; extended by `register_attention`."""
 
-#: Head name (lower case) -> factory `(num_classes, **kwargs) -> layer`;
-#: extended by `register_head`.
 HEAD_LAYERS = {
     "dense": keras.layers.Dense,
     "cosine": CosineClassifier,
 }
+"""Head name (lower case) -> factory `(num_classes, **kwargs) -> layer`; extended by
+`register_head`."""
 
 
 def _register(registry, what, name, value, overwrite):

@@ -152,10 +152,10 @@ def _registry():
     return {name: BackboneSpec(*spec) for name, spec in sorted(specs.items())}
 
 
-#: Backbone name -> `BackboneSpec`: the names `build_transfer_classifier`
-#: accepts, each with its `keras.applications` constructor, its
-#: `preprocess_input`, its minimum input size and its preprocessing mode.
 BACKBONES = _registry()
+"""Backbone name -> `BackboneSpec`: the names `build_transfer_classifier` accepts, each
+with its `keras.applications` constructor, its `preprocess_input`, its minimum input
+size and its preprocessing mode."""
 
 # ImageNet statistics used by `keras.applications.imagenet_utils`.
 _CAFFE_MEAN_BGR = [103.939, 116.779, 123.68]
