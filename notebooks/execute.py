@@ -4,8 +4,8 @@
     python notebooks/execute.py 01_long_tailed_digits.ipynb
 
 Each notebook runs top to bottom in a fresh kernel, in the folder of the
-notebooks, with the reader's setting (`KERAS_IMBALANCE_NOTEBOOK_EPOCHS`
-unset: the notebooks' own epochs and seeds); the outputs are written back
+notebooks, with the reader's full setting (`KERAS_IMBALANCE_NOTEBOOK_SMOKE`
+unset: the notebooks' own epochs, data and seeds); the outputs are written back
 into the file. TensorFlow's C++ start-up lines (oneDNN, CUDA stub, absl),
 which say nothing about the notebook, are removed from the saved stderr
 streams; everything else is kept, and a cell that raises stops the run with
@@ -53,7 +53,7 @@ def execute(path, timeout=1800):
     """Run `path` in full and write its outputs back; returns the seconds."""
     notebook = nbformat.read(path, as_version=4)
     environment = dict(os.environ)
-    environment.pop("KERAS_IMBALANCE_NOTEBOOK_EPOCHS", None)
+    environment.pop("KERAS_IMBALANCE_NOTEBOOK_SMOKE", None)
     environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     start = time.perf_counter()
     old = dict(os.environ)
@@ -80,9 +80,13 @@ def main(argv=None):
     names = args.notebooks or sorted(
         n for n in os.listdir(HERE) if n.endswith(".ipynb")
     )
+    total = 0.0
     for name in names:
         seconds = execute(os.path.join(HERE, name))
+        total += seconds
         print(f"{name}: {seconds:.0f} s", flush=True)
+    if len(names) > 1:
+        print(f"all {len(names)} notebooks: {total:.0f} s", flush=True)
     return 0
 
 
