@@ -7,12 +7,37 @@ import numpy as np
 from keras_imbalance._validation import check_float, invalid
 
 __all__ = [
+    "check_backend",
     "check_class_names",
     "check_model",
     "check_threshold",
     "logits_of",
     "structure",
 ]
+
+
+# The Keras backends whose models `export_saved_model` can trace to TensorFlow.
+EXPORT_BACKENDS = ("tensorflow", "jax")
+
+
+def check_backend():
+    """The Keras backend, if `export_saved_model` can trace its models."""
+    backend = keras.backend.backend()
+    if backend not in EXPORT_BACKENDS:
+        raise NotImplementedError(
+            "`export_saved_model` writes a TensorFlow SavedModel, which needs "
+            "the TensorFlow or JAX Keras backend (set `KERAS_BACKEND`). "
+            f"Keras' {backend} backend cannot trace the model into it. On "
+            "this backend, export with Keras instead: "
+            '`model.export("model.onnx", format="onnx")` (ONNX) or '
+            '`model.export("model.pt2", format="torch")` (`torch.export`).'
+            if backend == "torch"
+            else "`export_saved_model` writes a TensorFlow SavedModel, which "
+            "needs the TensorFlow or JAX Keras backend (set `KERAS_BACKEND`). "
+            f"Received: backend {backend!r}. Keras' own `model.export(...)` "
+            "lists the formats this backend supports."
+        )
+    return backend
 
 
 def check_model(model):

@@ -50,6 +50,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_imbalance._export_checks import (
+    check_backend,
     check_class_names,
     check_model,
     check_threshold,
@@ -99,11 +100,13 @@ def _input_signature(inputs):
     return spec(inputs, "inputs")
 
 
-def _serving_fn(model, class_names, threshold):
+def _serving_fn(model_logits, class_names, threshold):
+    """The `serve` endpoint: the logits of `model_logits(inputs)`, then the
+    probabilities, class ids and names, in TensorFlow ops."""
     names = None if class_names is None else tf.constant(class_names)
 
     def serve(inputs):
-        logits = tf.cast(logits_of(model(inputs, training=False)), tf.float32)
+        logits = tf.cast(model_logits(inputs), tf.float32)
         if logits.shape[-1] == 1:
             probabilities = tf.sigmoid(logits)
             class_id = tf.cast(logits[..., 0] > 0.0, tf.int64)
@@ -128,6 +131,45 @@ def _serving_fn(model, class_names, threshold):
         return result
 
     return serve
+
+
+def _model_logits(model):
+    return lambda inputs: logits_of(model(inputs, training=False))
+
+
+def _write_tensorflow(path, model, signature, class_names, cut):
+    """On TensorFlow: one Keras `ExportArchive`, the model traced in `serve`."""
+    archive = keras.export.ExportArchive()
+    archive.track(model)  # with its lookup tables (`StringLookup` inputs)
+    if cut is not None:
+        archive.add_variable_collection(THRESHOLD, [cut])
+    serve = _serving_fn(_model_logits(model), class_names, cut)
+    archive.add_endpoint(ENDPOINT, serve, input_signature=signature)
+    archive.write_out(path, verbose=False)
+
+
+def _write_converted(path, model, signature, class_names, cut):
+    """On JAX: Keras converts the model's call (`jax2tf`, as in
+    `model.export(format="tf_saved_model")`); `serve` post-processes its
+    logits in TensorFlow, outside the converted function, where strings and
+    a float64 threshold variable can be."""
+    converter = keras.export.ExportArchive()
+    converter.track(model)
+    logits = converter.add_endpoint(
+        "logits", _model_logits(model), input_signature=signature
+    )
+    serve = tf.function(
+        _serving_fn(logits, class_names, cut), input_signature=signature
+    )
+    root = tf.Module()
+    root.serve = serve
+    root.variables_of_model = list(converter.variables)
+    if cut is not None:
+        setattr(root, THRESHOLD, [cut])
+    concrete = serve.get_concrete_function()
+    tf.saved_model.save(
+        root, path, signatures={ENDPOINT: concrete, "serving_default": concrete}
+    )
 
 
 def export_saved_model(
@@ -212,6 +254,7 @@ def export_saved_model(
     >>> load_exported(path).threshold
     0.9
     """
+    backend = check_backend()
     inputs, outputs = check_model(model)
     num_classes = logits_of(outputs).shape[-1]
     class_names = check_class_names(class_names, num_classes)
@@ -235,20 +278,16 @@ def export_saved_model(
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
-        archive = keras.export.ExportArchive()
-        archive.track(model)
+        signature = [_input_signature(inputs)]
         cut = None
         if threshold is not None:
             cut = tf.Variable(threshold, dtype=tf.float64, trainable=False)
-            archive.add_variable_collection(THRESHOLD, [cut])
-        archive.add_endpoint(
-            ENDPOINT,
-            _serving_fn(model, class_names, cut),
-            input_signature=[_input_signature(inputs)],
-        )
         try:
             with tensorflow_log_level(logging.WARNING):
-                archive.write_out(tmp, verbose=False)
+                if backend == "tensorflow":
+                    _write_tensorflow(tmp, model, signature, class_names, cut)
+                else:
+                    _write_converted(tmp, model, signature, class_names, cut)
         except tf.errors.OpError as error:
             if "No space left on device" not in str(error):
                 raise

@@ -665,7 +665,7 @@ def check_serialization_round_trip(obj):
 def predict(model, x):
     """The model's outputs on `x` (inference mode) as a flat list of arrays."""
     outputs = model(x, training=False)
-    return [np.asarray(o) for o in keras.tree.flatten(outputs)]
+    return [keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(outputs)]
 
 
 def check_keras_file_round_trip(model, x, path, outputs=predict, rtol=1e-6, atol=1e-6):
@@ -756,6 +756,97 @@ def compile_mode(mode):
     }[mode]
 
 
+# ------------------------------------------------ the current backend's steps
+#
+# The checks run on every Keras backend (`KERAS_BACKEND`). What differs is how
+# a function is compiled and differentiated outside `fit`: these helpers do it
+# the way the current backend's own train step does.
+
+EAGER_STEPS = (
+    "PyTorch runs Keras steps eagerly (nothing is traced), so a bad input "
+    "raises the eager error there instead of giving NaN"
+)
+
+
+def backend():
+    return keras.backend.backend()
+
+
+def traced(fn, jit_compile=False):
+    """`fn` compiled as the current backend compiles a step, or None.
+
+    TensorFlow: a `tf.function` (XLA with `jit_compile`); JAX: `jax.jit`
+    (always XLA); PyTorch: None, its Keras steps run eagerly (`EAGER_STEPS`).
+    """
+    if backend() == "tensorflow":
+        return tf.function(fn, jit_compile=jit_compile)
+    if backend() == "jax":
+        import jax
+
+        return jax.jit(fn)
+    return None
+
+
+def traced_update(metric):
+    """`update(y_true, y_pred)`: `metric.update_state` in a compiled step, or
+    None on PyTorch (see `traced`). On JAX the step is `jax.jit` of Keras'
+    `stateless_update_state`, its new values assigned back, as `fit` does."""
+    if backend() == "tensorflow":
+        return tf.function(metric.update_state)
+    if backend() != "jax":
+        return None
+    import jax
+
+    step = jax.jit(metric.stateless_update_state)
+
+    def update(y_true, y_pred):
+        values = step([v.value for v in metric.variables], y_true, y_pred)
+        for variable, value in zip(metric.variables, values):
+            variable.assign(value)
+
+    return update
+
+
+def value_and_gradient(fn, x, dtype="float32", jit_compile=False):
+    """`(fn(x), d fn(x) / dx)` as NumPy arrays, by the backend's autodiff.
+
+    `fn` maps a tensor of `x`'s values (of `dtype`) to a scalar;
+    `tf.GradientTape`, `jax.value_and_grad` or `torch.autograd.grad`
+    differentiates it, compiled with `jit_compile` (XLA) on TensorFlow and
+    JAX. The gradient comes back as float32 (NumPy has no bfloat16).
+    """
+    x = np.asarray(x)
+    if backend() == "tensorflow":
+
+        def run(t):
+            with tf.GradientTape() as tape:
+                tape.watch(t)
+                value = fn(t)
+            return value, tape.gradient(value, t)
+
+        if jit_compile:
+            run = tf.function(run, jit_compile=True)
+        value, gradient = run(tf.constant(x, dtype))
+    elif backend() == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        run = jax.value_and_grad(fn)
+        if jit_compile:
+            run = jax.jit(run)
+        value, gradient = run(jnp.asarray(x, dtype))
+    elif backend() == "torch":
+        import torch
+
+        t = torch.tensor(x, dtype=getattr(torch, dtype), requires_grad=True)
+        value = fn(t)
+        (gradient,) = torch.autograd.grad(value, t)
+    else:
+        raise NotImplementedError(f"no gradient helper for {backend()}")
+    gradient = keras.ops.cast(gradient, "float32")
+    return keras.ops.convert_to_numpy(value), keras.ops.convert_to_numpy(gradient)
+
+
 # ------------------------------------------------------------------ probes
 #
 # A probe builds the tiny model through which the generic checks see an
@@ -794,13 +885,18 @@ def loss_data(labels, from_logits, batch=BATCH, rng=RNG):
     if labels == "segmentation":
         y = rng.integers(0, C, size=(batch, 5, 5))
         z = rng.normal(size=(batch, 5, 5, C)).astype("float32")
-        return y, z if from_logits else tf.nn.softmax(z).numpy()
+        return y, z if from_logits else _softmax(z)
     z = rng.normal(size=(batch, C)).astype("float32") * 2
     if labels == "multilabel":
         y = (rng.random(size=(batch, C)) > 0.6).astype("float32")
-        return y, z if from_logits else tf.sigmoid(z).numpy()
+        return y, z if from_logits else (1 / (1 + np.exp(-z))).astype("float32")
     y = rng.integers(0, C, size=(batch,))
-    return y, z if from_logits else tf.nn.softmax(z).numpy()
+    return y, z if from_logits else _softmax(z)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype("float32")
 
 
 def loss_model(labels, from_logits):
@@ -1110,6 +1206,9 @@ def _flat_metrics(model):
 
 
 def _generic_saved_model(case, path):
+    from tests.backend_marks import skip_unless_saved_model
+
+    skip_unless_saved_model()
     setup = probe(case, run_eagerly=True)
     fit(setup)
     check_saved_model_round_trip(setup.model, setup.x, path)

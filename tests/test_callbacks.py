@@ -1,4 +1,10 @@
-"""Callbacks: deferred re-weighting and the imbalance monitor."""
+"""Callbacks: deferred re-weighting, cumulative learning, the imbalance monitor.
+
+The quick tests run on every Keras backend: the loss of the compiled step
+(`tf.function`, JAX's stateless `jax.jit` step, PyTorch's eager one) jumps
+at the epoch a schedule switches, and a `tf.data` validation set feeds the
+monitor of a JAX or PyTorch model.
+"""
 
 import csv
 
@@ -9,9 +15,7 @@ import tensorflow as tf
 from imblearn.metrics import geometric_mean_score
 from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
 
-from keras_imbalance import callbacks, compute_class_weights, losses
-
-pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
+from keras_imbalance import callbacks, compute_class_weights, losses, models
 
 COUNTS = [60, 20, 6]
 RNG = np.random.default_rng(0)
@@ -24,6 +28,61 @@ def _model(seed=0):
     return keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
 
 
+class TestSchedulesInTheCompiledStep:
+    """With a learning rate of 0 the weights stay: only a schedule changes the
+    loss, and each epoch's training loss must be the eager loss of its epoch's
+    setting (the compiled step saw the change, on every backend)."""
+
+    def test_deferred_reweighting_loss_jumps_at_start_epoch(self):
+        loss = losses.LDAMLoss(COUNTS, scale=5.0)
+        model = _model()
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss=loss)
+        drw = callbacks.DeferredReweighting(loss, class_counts=COUNTS, start_epoch=2)
+        history = model.fit(X, Y, epochs=3, batch_size=86, verbose=0, callbacks=[drw])
+        logits = keras.ops.convert_to_numpy(model(X))
+        unweighted = losses.LDAMLoss(COUNTS, scale=5.0)
+        values = history.history["loss"]
+        want = float(keras.ops.convert_to_numpy(unweighted(Y, logits)))
+        np.testing.assert_allclose(values[:2], want, rtol=1e-5)
+        want = float(keras.ops.convert_to_numpy(loss(Y, logits)))
+        np.testing.assert_allclose(values[2], want, rtol=1e-5)
+        assert abs(values[2] - values[1]) > 1e-2
+
+    def test_cumulative_learning_loss_follows_alpha(self):
+        def dense(input_shape, num_classes):
+            inputs = keras.Input(input_shape)
+            x = keras.layers.Dense(4, activation="relu")(inputs)
+            outputs = keras.layers.Dense(num_classes, name="classifier")(x)
+            return keras.Model(inputs, outputs)
+
+        keras.utils.set_random_seed(0)
+        train_model, _ = models.build_generic_bilateral(dense, (5,), 3)
+        ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        train_model.compile(optimizer=keras.optimizers.SGD(0.0), loss=ce)
+        y_r = Y[::-1].copy()
+        schedule = callbacks.CumulativeLearning(3)
+        history = train_model.fit(
+            (X, X[::-1]),
+            (Y, y_r),
+            epochs=3,
+            batch_size=86,
+            verbose=0,
+            callbacks=[schedule],
+        )
+        mixing = train_model.get_layer("bilateral_mixing")
+        want = []
+        for epoch in range(3):
+            alpha = schedule.alpha_at(epoch)
+            mixing.alpha.assign(alpha)
+            z = train_model([X, X[::-1]])
+            value = alpha * ce(Y, z) + (1 - alpha) * ce(y_r, z)
+            want.append(float(keras.ops.convert_to_numpy(value)))
+        np.testing.assert_allclose(history.history["bbn_alpha"], [1, 8 / 9, 5 / 9])
+        np.testing.assert_allclose(history.history["loss"], want, rtol=1e-5)
+        assert abs(want[1] - want[0]) > 1e-3 and abs(want[2] - want[1]) > 1e-3
+
+
+@pytest.mark.slow
 class TestDeferredReweighting:
     @pytest.mark.parametrize("jit_compile", [False, True])
     @pytest.mark.parametrize(
@@ -142,6 +201,7 @@ def monitored(tmp_path_factory):
 
 
 class TestImbalanceMonitor:
+    @pytest.mark.slow
     def test_logs_match_scikit_learn_and_imblearn(self, monitored):
         model, history, _, _ = monitored
         logs = {k: v[-1] for k, v in history.history.items()}
@@ -163,6 +223,7 @@ class TestImbalanceMonitor:
         assert logs["val_medium_shot_accuracy"] == pytest.approx(recalls[1], abs=1e-6)
         assert logs["val_few_shot_accuracy"] == pytest.approx(recalls[2], abs=1e-6)
 
+    @pytest.mark.slow
     def test_csv_logger_and_early_stopping_see_the_keys(self, monitored):
         _, history, csv_path, stop = monitored
         with open(csv_path) as f:

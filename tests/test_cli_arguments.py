@@ -152,3 +152,31 @@ def test_npz_with_imbalance_ratio(tmp_path, capsys):
     assert main([*args, "--imbalance-ratio", "10"]) == 0
     out = capsys.readouterr().out
     assert "[10, 4, 2, 1]" in out
+
+
+def test_distribution_needs_jax(tmp_path, capsys):
+    # The tests run on TensorFlow: DataParallel is for JAX.
+    code = main(
+        ["compare", "--distribution", "data_parallel", "--output", str(tmp_path)]
+    )
+    line = assert_one_line_error(capsys, code)
+    assert "error: --distribution: keras.distribution" in line
+    assert "needs the JAX backend; Keras runs on 'tensorflow'" in line
+
+
+def test_distribution_fewer_than_two_devices(tmp_path, capsys, monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras.config, "backend", lambda: "jax")
+    monkeypatch.setattr(keras.distribution, "list_devices", lambda: ["cpu:0"])
+    code = main(
+        ["compare", "--distribution", "data_parallel", "--output", str(tmp_path)]
+    )
+    line = assert_one_line_error(capsys, code)
+    assert "needs at least 2 devices; JAX sees 1 (cpu:0)" in line
+    assert "--xla_force_host_platform_device_count" in line
+
+
+def test_unknown_distribution_exits_2(capsys):
+    assert main(["compare", "--distribution", "mirrored"]) == 2
+    assert "invalid choice: 'mirrored'" in capsys.readouterr().err

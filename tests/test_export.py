@@ -375,3 +375,22 @@ def test_writes_no_tensorflow_notices_and_keeps_the_log_level(tmp_path, caplog):
         assert logger.level == logging.INFO
     finally:
         logger.setLevel(previous)
+
+
+@pytest.mark.parametrize(
+    "backend, match",
+    [
+        (
+            "torch",
+            r'format="onnx"\)` \(ONNX\) or `model.export\("model.pt2", format="torch"',
+        ),
+        ("numpy", r"Received: backend 'numpy'"),
+    ],
+)
+def test_backends_without_savedmodel_export_are_refused(
+    tmp_path, monkeypatch, backend, match
+):
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    with pytest.raises(NotImplementedError, match=match):
+        export_saved_model(_small(), tmp_path / "m")
+    assert not os.path.exists(tmp_path / "m")

@@ -186,3 +186,20 @@ def check(args):
             message = message.replace(f"{key}=", f"{option}=")
         raise UsageError(message) from None
     return args
+
+
+def check_distribution(value):
+    """`--distribution`, checked against the backend and its devices.
+
+    Imports Keras (call it when the run is about to start); `UsageError`
+    when the backend is not JAX or sees fewer than 2 devices.
+    """
+    if value is None:
+        return None
+    from keras_imbalance.strategies.context import distribution_scope
+
+    try:
+        distribution_scope(value)
+    except ValueError as error:
+        raise UsageError("--distribution: " + one_line(error)) from None
+    return value

@@ -13,6 +13,7 @@ import numpy as np
 from keras_imbalance._files import atomic_path, describe_os_error, write_text_atomic
 from keras_imbalance._names import SHOT_GROUPS
 from keras_imbalance.cli import outputs
+from keras_imbalance.cli.checks import check_distribution
 from keras_imbalance.cli.display import Display, console, fmt, results_table
 from keras_imbalance.cli.parser import PROG, UsageError, one_line
 from keras_imbalance.cli.quiet import import_keras_quietly
@@ -224,6 +225,10 @@ def _write_outputs(result, args, command, out):
 def run_compare(args, argv):
     from keras_imbalance import datasets
 
+    distribution = getattr(args, "distribution", None)
+    if distribution is not None:
+        import_keras_quietly()
+        check_distribution(distribution)
     data = _load(args)
     if args.threshold not in ("auto", None) and data["num_classes"] != 2:
         raise UsageError(
@@ -263,6 +268,7 @@ def run_compare(args, argv):
                 threshold=args.threshold,
                 keep_models=args.export_best,
                 progress=display,
+                distribution=distribution,
             )
     result.setup["command"] = command
     if not getattr(args, "balanced_reference", False):

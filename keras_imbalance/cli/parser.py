@@ -279,6 +279,17 @@ def _compare_options(compare):
     compare.add_argument(
         "--quiet", action="store_true", help="no per-epoch progress, a line per run"
     )
+    compare.add_argument(
+        "--distribution",
+        choices=("data_parallel",),
+        default=None,
+        help=(
+            "JAX backend only: train and evaluate every run with "
+            "keras.distribution.DataParallel over all devices (on CPU, set "
+            "XLA_FLAGS=--xla_force_host_platform_device_count=N); "
+            "--batch-size is the global batch (default: one device)"
+        ),
+    )
 
 
 def build():

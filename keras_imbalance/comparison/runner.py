@@ -2,7 +2,6 @@
 
 import numbers
 import os
-import platform
 import time
 
 import numpy as np
@@ -19,6 +18,7 @@ from keras_imbalance._validation import (
     is_integer,
     is_seed,
 )
+from keras_imbalance.comparison._machine import machine
 from keras_imbalance.comparison.progress import Progress, epoch_callback
 from keras_imbalance.comparison.results import Comparison
 from keras_imbalance.comparison.runs import Run, chance_warnings
@@ -28,6 +28,7 @@ from keras_imbalance.comparison.thresholds import (
     threshold_objective,
 )
 from keras_imbalance.models.zoo import ModelFactory, model_factory
+from keras_imbalance.strategies.context import check_batches, distribution_scope
 
 __all__ = ["Progress", "compare", "model_factory"]
 
@@ -174,25 +175,6 @@ def _shot_thresholds(option, counts):
     return (int(option[0]), int(option[1])), "given"
 
 
-def machine():
-    """The software and hardware a comparison ran on (JSON-plain)."""
-    import sys
-
-    import keras
-
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "keras": keras.__version__,
-        "backend": keras.config.backend(),
-        "cpu_count": os.cpu_count(),
-    }
-    if "tensorflow" in sys.modules:
-        info["tensorflow"] = sys.modules["tensorflow"].__version__
-    return info
-
-
 def compare(
     strategies=None,
     data="digits-lt",
@@ -217,6 +199,7 @@ def compare(
     keep_models=False,
     progress=None,
     verbose=0,
+    distribution=None,
 ):
     """Train strategies on one long-tailed dataset and compare them honestly.
 
@@ -288,6 +271,14 @@ def compare(
             `False`.
         progress: A `Progress` receiving the events. Defaults to `None`.
         verbose: Verbosity of `model.fit`. Defaults to `0`.
+        distribution: Train and evaluate every run data-parallel:
+            `"data_parallel"` (`keras.distribution.DataParallel` over all
+            devices) or a `keras.distribution.DataParallel` /
+            `ModelParallel` on JAX, a
+            `tf.distribute.Strategy` (e.g. `MirroredStrategy`) on
+            TensorFlow; set for the runs and restored after, recorded in
+            `setup["distribution"]`. `batch_size` stays the global batch
+            (see docs/distributed.md). Defaults to `None`: one device.
 
     Returns:
         A `Comparison`.
@@ -330,6 +321,7 @@ def compare(
     if not callable(model_fn):
         raise invalid("model", "a name of strategies.MODELS or a callable", model)
     data_seed = check_seed("data_seed", data_seed, allow_none=False)
+    scope, recorded_distribution = distribution_scope(distribution)
     loaded = _load(
         data,
         imbalance_ratio=imbalance_ratio,
@@ -353,6 +345,11 @@ def compare(
     )
     (x, y), (x_val, y_val) = datasets.stratified_split(
         x_all, y_all, validation_split, seed=data_seed, num_classes=num_classes
+    )
+    check_batches(
+        recorded_distribution,
+        batch_size,
+        {"training": len(y), "validation": len(y_val), "test": len(y_test)},
     )
     counts = np.bincount(y, minlength=num_classes).tolist()
     thresholds, source = _shot_thresholds(shot_thresholds, counts)
@@ -385,6 +382,7 @@ def compare(
         "skipped_strategies": skipped,
         "call": call,
         "machine": machine(),
+        "distribution": recorded_distribution,
     }
     progress = progress or Progress()
     progress.started(len(names) * len(seeds), epochs, setup)
@@ -407,7 +405,8 @@ def compare(
         for seed in seeds
         for name, template in zip(names, recipes)
     ]
-    with without_retracing_notices():  # a new model every run: expected
+    # A new model every run: retracing notices are expected.
+    with without_retracing_notices(), scope:
         for index, (seed, name, template) in enumerate(plan):
             progress.run_started(index, name, seed)
             recipe = _fresh(template)

@@ -47,10 +47,13 @@ def check_augmenter_arguments(rotation, zoom, flip):
 def default_image_augmenter(rotation=0.1, zoom=0.1, flip="horizontal", seed=None):
     """A light, label-preserving image augmenter for `augment_minority`.
 
-    A `keras.Sequential` of `RandomRotation(rotation)`, `RandomZoom(zoom)` and
-    `RandomFlip(flip)`; a factor of 0 (or `flip=None`) leaves its layer out.
-    It takes images `(H, W, C)` or batches `(B, H, W, C)` (channels last)
-    and returns float images of the same shape.
+    A `keras.layers.Pipeline` of `RandomRotation(rotation)`,
+    `RandomZoom(zoom)` and `RandomFlip(flip)`; a factor of 0 (or
+    `flip=None`) leaves its layer out. It takes images `(H, W, C)` or
+    batches `(B, H, W, C)` (channels last) and returns float images of the
+    same shape. A `Pipeline` (unlike a `keras.Sequential`) runs inside
+    `tf.data` on every Keras backend: there its layers compute with
+    TensorFlow ops, as Keras documents for its preprocessing layers.
 
     Args:
         rotation: Largest rotation, as a fraction of a full turn (`0.1` is
@@ -65,7 +68,7 @@ def default_image_augmenter(rotation=0.1, zoom=0.1, flip="horizontal", seed=None
             instead. Defaults to `None`.
 
     Returns:
-        A `keras.Sequential` named `"default_image_augmenter"`.
+        A `keras.layers.Pipeline` named `"default_image_augmenter"`.
 
     Example:
 
@@ -89,7 +92,7 @@ def default_image_augmenter(rotation=0.1, zoom=0.1, flip="horizontal", seed=None
         layers.append(keras.layers.RandomZoom(zoom, seed=layer_seed(1)))
     if flip is not None:
         layers.append(keras.layers.RandomFlip(flip, seed=layer_seed(2)))
-    return keras.Sequential(layers, name="default_image_augmenter")
+    return keras.layers.Pipeline(layers, name="default_image_augmenter")
 
 
 def augment_minority(
@@ -156,11 +159,14 @@ def augment_minority(
         dataset: A `tf.data.Dataset` of `(x, y)` or `(x, y, sample_weight)`;
             `x` a tensor or a dict of tensors (multi-input).
         augmenter: A callable that maps a batch of inputs to a batch of the
-            same shape: a Keras preprocessing layer or `keras.Sequential`
-            (called with `training=True`), or any function of tensors. For
-            dict inputs, either one callable that takes and returns the dict,
-            or a dict `{input_name: callable}` (inputs it leaves out pass
-            unchanged).
+            same shape: a Keras preprocessing layer, `keras.layers.Pipeline`
+            or `keras.Sequential` (called with `training=True`), or any
+            function of tensors. For dict inputs, either one callable that
+            takes and returns the dict, or a dict `{input_name: callable}`
+            (inputs it leaves out pass unchanged). Under the JAX and PyTorch
+            backends a `keras.Sequential` cannot run inside `tf.data`; its
+            layers are then run as a `keras.layers.Pipeline` (the same layer
+            objects, in order).
         class_counts: One non-negative count per class, e.g. from
             `keras_imbalance.class_counts`.
         power: Exponent of the rarity `1 - n_c / n_max`, `>= 0`. Defaults to
@@ -243,7 +249,14 @@ def _augment_probabilities(counts, power, max_probability):
 
 
 def _seed_states(augmenter):
-    """The `SeedGenerator` state variables of the Keras layers in `augmenter`."""
+    """The `SeedGenerator` state variables of the Keras layers in `augmenter`.
+
+    None off TensorFlow: there the listed states are the backend's arrays,
+    and inside `tf.data` the layers draw from TensorFlow generators of their
+    own instead (see `augment_minority`).
+    """
+    if keras.backend.backend() != "tensorflow":
+        return []
     functions = augmenter.values() if isinstance(augmenter, dict) else [augmenter]
     states, seen = [], set()
     for function in functions:
@@ -254,6 +267,21 @@ def _seed_states(augmenter):
                 seen.add(id(variable))
                 states.append(variable)
     return states
+
+
+def _in_tf_data(function):
+    """`function`, as it can run inside `tf.data` on this Keras backend.
+
+    A `keras.Sequential` converts its inputs to backend tensors, which JAX
+    and PyTorch cannot do inside a TensorFlow graph; a `keras.layers.Pipeline`
+    of the same layers runs them with TensorFlow ops there.
+    """
+    if (
+        isinstance(function, keras.Sequential)
+        and keras.backend.backend() != "tensorflow"
+    ):
+        return keras.layers.Pipeline(function.layers, name=function.name)
+    return function
 
 
 def _check_augmenter(augmenter, x_spec):
@@ -276,14 +304,14 @@ def _check_augmenter(augmenter, x_spec):
                     f"`augmenter[{name!r}]` must be callable (a Keras layer or "
                     f"a function). Received: {value!r}"
                 )
-        return augmenter
+        return {name: _in_tf_data(value) for name, value in augmenter.items()}
     if not callable(augmenter):
         raise TypeError(
             "`augmenter` must be callable (a Keras preprocessing layer, a "
             "`keras.Sequential` or a function) or a dict of callables. "
             f"Received: augmenter={augmenter!r}"
         )
-    return augmenter
+    return _in_tf_data(augmenter)
 
 
 def _label_layout(spec, num_classes):

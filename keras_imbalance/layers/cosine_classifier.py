@@ -57,9 +57,10 @@ class CosineClassifier(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> head = CosineClassifier(10, scale=16.0)
-    >>> logits = head(np.random.rand(4, 32).astype("float32"))
+    >>> logits = keras.ops.convert_to_numpy(
+    ...     head(np.random.rand(4, 32).astype("float32")))
     >>> tuple(logits.shape), tuple(head.kernel.shape)
     ((4, 10), (32, 10))
     >>> bool(np.all(np.abs(logits) <= 16.0 + 1e-4))
@@ -104,7 +105,9 @@ class CosineClassifier(keras.layers.Layer):
     def call(self, inputs):
         features = l2_normalize(inputs, axis=-1)
         kernel = l2_normalize(ops.cast(self.kernel, features.dtype), axis=0)
-        cosines = ops.matmul(features, kernel)
+        # `einsum`, not `matmul`: Keras' PyTorch `matmul` returns float32 for
+        # float64 tensors (Keras 3.15), which a float64 policy must not get.
+        cosines = ops.einsum("...i,ij->...j", features, kernel)
         if self.learned_scale is None:
             return cosines * self.scale
         return cosines * ops.cast(self.learned_scale, cosines.dtype)

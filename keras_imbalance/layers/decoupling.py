@@ -53,12 +53,12 @@ class LearnableWeightScaling(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> layer = LearnableWeightScaling()
-    >>> layer(np.array([[1.0, -2.0, 3.0]])).numpy().tolist()
+    >>> keras.ops.convert_to_numpy(layer(np.array([[1.0, -2.0, 3.0]]))).tolist()
     [[1.0, -2.0, 3.0]]
     >>> _ = layer.scale.assign([1.0, 0.5, 2.0])
-    >>> layer(np.array([[1.0, -2.0, 3.0]])).numpy().tolist()
+    >>> keras.ops.convert_to_numpy(layer(np.array([[1.0, -2.0, 3.0]]))).tolist()
     [[1.0, -1.0, 6.0]]
     """
 
@@ -114,9 +114,9 @@ class LogitAdjustment(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> layer = LogitAdjustment([0.5, 0.25, 0.25], tau=1.0)
-    >>> np.round(layer(np.zeros((1, 3))).numpy(), 4).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(layer(np.zeros((1, 3)))), 4).tolist()
     [[0.6931, 1.3863, 1.3863]]
     """
 

@@ -107,7 +107,9 @@ class BranchFusion(keras.layers.Layer):
             logits = self.gate_dense(ops.concatenate(inputs, axis=-1))
         else:
             keys = self.score_dense(stacked)
-            logits = ops.matmul(keys, ops.cast(self.query, keys.dtype))
+            # `einsum`, not `matmul`: Keras' PyTorch `matmul` returns float32
+            # for float64 tensors (Keras 3.15).
+            logits = ops.einsum("...d,d->...", keys, ops.cast(self.query, keys.dtype))
         weights = ops.softmax(logits, axis=-1)  # (B, ..., N)
         return ops.sum(stacked * ops.expand_dims(weights, -1), axis=-2)
 

@@ -58,9 +58,10 @@ class MeanImputation(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> layer = MeanImputation([10.0, 20.0])
-    >>> layer(np.array([[1.0, np.nan], [np.nan, 2.0]])).numpy().tolist()
+    >>> x = np.array([[1.0, np.nan], [np.nan, 2.0]])
+    >>> keras.ops.convert_to_numpy(layer(x)).tolist()
     [[1.0, 20.0], [10.0, 2.0]]
     """
 

@@ -68,7 +68,9 @@ class ImbalanceLoss(keras.losses.Loss):
         )
         with predictions_checked():
             loss = self._weighted_call(y_true, y_pred, sample_weight)
-        return apply_guard(loss, guard)
+        # Keras' reduction on PyTorch (`divide_no_nan`) returns float32 for a
+        # float64 loss: the loss's own dtype, on every backend.
+        return ops.cast(apply_guard(loss, guard), self.dtype)
 
     def _weighted_call(self, y_true, y_pred, sample_weight):
         ignore_class = getattr(self, "ignore_class", None)

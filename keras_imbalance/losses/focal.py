@@ -321,6 +321,24 @@ def sigmoid_focal_crossentropy(
     return apply_guard(ops.sum(loss, axis=-1), guard)
 
 
+def _tfa_default_reduction():
+    """TF-Addons' `"none"` where `fit` accepts a per-sample loss (TensorFlow
+    trains on its sum); elsewhere an error asking for an explicit choice, as
+    `fit` on JAX / PyTorch fails on it with "Gradient only defined for
+    scalar-output functions" / "grad can be implicitly created only for
+    scalar outputs"."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return "none"
+    raise ValueError(
+        "SigmoidFocalCrossEntropy keeps TF-Addons' per-sample default "
+        "(reduction=None, one loss per sample) on the TensorFlow backend only: "
+        f"model.fit on the {backend} backend needs a scalar loss. Pass "
+        'reduction="sum_over_batch_size" to train with it (the mean, Keras\' '
+        'default), or reduction="none" for per-sample values.'
+    )
+
+
 @keras.saving.register_keras_serializable(package="keras_imbalance")
 class SigmoidFocalCrossEntropy(ImbalanceLoss):
     """Drop-in replacement for `tfa.losses.SigmoidFocalCrossEntropy`.
@@ -348,8 +366,12 @@ class SigmoidFocalCrossEntropy(ImbalanceLoss):
             balancing off (TF-Addons' rule). Defaults to `0.25`.
         gamma: Non-negative focusing parameter; `None` or `0` turns focusing
             off. Defaults to `2.0`.
-        reduction: As in `keras.losses.Loss`. Defaults to `"none"` (one
-            value per sample), as in TF-Addons.
+        reduction: As in `keras.losses.Loss`. Defaults to `None`: on the
+            TensorFlow backend TF-Addons' `"none"` (one value per sample,
+            which TensorFlow's `fit` accepts). On JAX and PyTorch, where
+            `fit` needs a scalar loss, `None` raises a `ValueError` asking
+            for an explicit `reduction=`: `"sum_over_batch_size"` to train,
+            `"none"` for per-sample values.
         name: Defaults to `"sigmoid_focal_crossentropy"`.
         dtype: Dtype of the loss computation. Defaults to `None`.
 
@@ -361,9 +383,10 @@ class SigmoidFocalCrossEntropy(ImbalanceLoss):
     Returns:
         One loss per sample with the default `reduction="none"`.
 
-    Example (the TF-Addons documentation's):
+    Example (the TF-Addons documentation's, with the reduction spelled out
+    so that it runs on every backend):
 
-    >>> fl = SigmoidFocalCrossEntropy()
+    >>> fl = SigmoidFocalCrossEntropy(reduction="none")
     >>> loss = fl([[1.0], [1.0], [0.0]], [[0.97], [0.91], [0.03]])
     >>> [f"{float(v):.4e}" for v in loss]
     ['6.8533e-06', '1.9098e-04', '2.0560e-05']
@@ -377,13 +400,14 @@ class SigmoidFocalCrossEntropy(ImbalanceLoss):
         from_logits=False,
         alpha=0.25,
         gamma=2.0,
-        reduction="none",
+        reduction=None,
         name="sigmoid_focal_crossentropy",
         dtype=None,
     ):
+        from_logits = check_bool("from_logits", from_logits)
+        alpha = None if alpha is None else check_float("alpha", alpha, low=0, high=1)
+        gamma = None if gamma is None else check_float("gamma", gamma, low=0)
+        if reduction is None:
+            reduction = _tfa_default_reduction()
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.from_logits = check_bool("from_logits", from_logits)
-        self.alpha = (
-            None if alpha is None else check_float("alpha", alpha, low=0, high=1)
-        )
-        self.gamma = None if gamma is None else check_float("gamma", gamma, low=0)
+        self.from_logits, self.alpha, self.gamma = from_logits, alpha, gamma

@@ -173,8 +173,9 @@ class ReverseChannels(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
-    >>> ReverseChannels()(np.array([[1.0, 2.0, 3.0]])).numpy().tolist()
+    >>> import keras, numpy as np
+    >>> x = np.array([[1.0, 2.0, 3.0]])
+    >>> keras.ops.convert_to_numpy(ReverseChannels()(x)).tolist()
     [[3.0, 2.0, 1.0]]
     """
 

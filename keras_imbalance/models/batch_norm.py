@@ -125,8 +125,11 @@ def recompute_batch_norm_statistics(model, x, *, batch_size=32, steps=None):
             # momentum)` writes the batch statistics themselves; starting from
             # (0, 1) rather than stale values keeps a non-finite one out.
             layer.momentum = 0.0
-            layer.moving_mean.assign(ops.zeros_like(layer.moving_mean))
-            layer.moving_variance.assign(ops.ones_like(layer.moving_variance))
+            # `ops.zeros(shape)`, not `zeros_like(variable)`: JAX cannot
+            # convert a Keras variable given to `zeros_like`.
+            mean, variance = layer.moving_mean, layer.moving_variance
+            mean.assign(ops.zeros(mean.shape, dtype=mean.dtype))
+            variance.assign(ops.ones(variance.shape, dtype=variance.dtype))
         probe = _BatchStatisticsProbe(model, layers)
         for batch in batches:
             # Each call's new probe traces once: a retracing notice after a
@@ -230,7 +233,10 @@ def _batches(x, batch_size, steps):
     if isinstance(x, (dict, list, tuple)) or _is_array(x):
         return _array_batches(x, batch_size, steps)
     try:
-        batches = iter(x)
+        # A `tf.data.Dataset` yields NumPy batches: a JAX model's compiled
+        # step cannot take TensorFlow tensors.
+        numpy_batches = getattr(x, "as_numpy_iterator", None)
+        batches = numpy_batches() if callable(numpy_batches) else iter(x)
     except TypeError:
         raise TypeError(
             "`x` must be an array or tensor, a list/tuple/dict of them, or an "

@@ -1,6 +1,8 @@
 """What a recipe's steps see during `Strategy.fit`: the `FitContext`."""
 
+import contextlib
 import dataclasses
+import sys
 
 import keras
 import numpy as np
@@ -29,6 +31,101 @@ def optimizer_factory(optimizer):
         "None, an optimizer name, config, instance, or a callable returning one",
         optimizer,
     )
+
+
+DISTRIBUTIONS = ("data_parallel",)
+_HOST_DEVICES = "XLA_FLAGS=--xla_force_host_platform_device_count=2"
+
+
+def _tf_strategy(value):
+    """Whether `value` is a `tf.distribute.Strategy` (without importing TF)."""
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(value, tf.distribute.Strategy)
+
+
+def distribution_scope(distribution):
+    """`(scope, record)`: the context to train under, and its JSON-plain record.
+
+    `distribution` is `None` (one device), `"data_parallel"`
+    (`keras.distribution.DataParallel` over every device), a
+    `keras.distribution.DataParallel` or `ModelParallel` (JAX backend), or a
+    `tf.distribute.Strategy` (TensorFlow backend). The scope makes it the
+    current one (`keras.distribution.set_distribution`, or
+    `strategy.scope()`) and restores the previous one on exit.
+    """
+    if distribution is None:
+        return contextlib.nullcontext(), None
+    backend = keras.config.backend()
+    if _tf_strategy(distribution):
+        if backend != "tensorflow":
+            raise ValueError(
+                "A tf.distribute.Strategy needs the TensorFlow backend; Keras "
+                f"runs on {backend!r}. Use keras.distribution.DataParallel "
+                "(JAX) instead."
+            )
+        return distribution.scope(), {
+            "class_name": type(distribution).__name__,
+            "devices": list(distribution.extended.worker_devices),
+            "replicas": int(distribution.num_replicas_in_sync),
+        }
+    named = isinstance(distribution, str)
+    # Keras exports no base class of its distributions: these are the two.
+    kinds = (keras.distribution.DataParallel, keras.distribution.ModelParallel)
+    if not named and not isinstance(distribution, kinds):
+        raise invalid(
+            "distribution",
+            "None, 'data_parallel', a keras.distribution.DataParallel or "
+            "ModelParallel, or a tf.distribute.Strategy",
+            distribution,
+        )
+    if named and distribution not in DISTRIBUTIONS:
+        raise invalid("distribution", f"one of {DISTRIBUTIONS}", distribution)
+    if backend != "jax":
+        raise ValueError(
+            "keras.distribution (distribution='data_parallel', DataParallel "
+            f"or ModelParallel) needs the JAX backend; Keras runs on {backend!r}. "
+            "Set KERAS_BACKEND=jax, or on TensorFlow pass a "
+            "tf.distribute.Strategy (e.g. MirroredStrategy)."
+        )
+    if named:
+        devices = keras.distribution.list_devices()
+        if len(devices) < 2:
+            raise ValueError(
+                "distribution='data_parallel' needs at least 2 devices; JAX "
+                f"sees {len(devices)} ({', '.join(devices)}). On CPU, start "
+                f"Python with {_HOST_DEVICES} (or more) to split the host."
+            )
+        distribution = keras.distribution.DataParallel(devices=devices)
+    mesh = distribution.device_mesh
+    return distribution.scope(), {
+        "class_name": type(distribution).__name__,
+        "devices": [str(d) for d in np.ravel(mesh.devices)],
+        "mesh_shape": [int(n) for n in mesh.shape],
+        "axis_names": list(mesh.axis_names),
+    }
+
+
+def check_batches(record, batch_size, splits):
+    """Raise `ValueError` unless the batch axis of `record` divides every batch.
+
+    JAX shards a batch over a `keras.distribution` mesh only when the
+    devices divide its size, and Keras lays out every batch of an epoch as
+    the first: the last batch of a split (`N mod batch_size` samples) must
+    divide too. `splits` maps a split's name to its number of samples.
+    `tf.distribute` strategies split ragged batches themselves.
+    """
+    if record is None or "mesh_shape" not in record:
+        return
+    devices = record["mesh_shape"][0]
+    sizes = {"batch_size": batch_size, **splits}
+    ragged = {name: n for name, n in sizes.items() if n % devices}
+    if ragged:
+        raise ValueError(
+            f"{record['class_name']} over {devices} devices shards every batch "
+            f"{devices} ways, so the batch size and the size of each split "
+            f"must be multiples of {devices}; these are not: {ragged}. Change "
+            "batch_size, or the data (e.g. drop a few training samples)."
+        )
 
 
 @dataclasses.dataclass

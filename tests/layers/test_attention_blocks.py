@@ -7,6 +7,7 @@ and matches a NumPy reference written from its paper.
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_imbalance import layers
 
@@ -40,7 +41,7 @@ class TestGating:
     @pytest.mark.parametrize("dims", [1, 2, 3])
     def test_shape_and_gates_in_open_unit_interval(self, name, dims):
         x = positive(SHAPES[dims])
-        y = np.asarray(BLOCKS[name]()(x))
+        y = ops.convert_to_numpy(BLOCKS[name]()(x))
         assert y.shape == x.shape
         ratio = y / x
         assert np.all(ratio > 0) and np.all(ratio < 1)
@@ -50,10 +51,10 @@ class TestGating:
         x = positive(SHAPES[dims])
         last = BLOCKS[name](data_format="channels_last")
         first = BLOCKS[name](data_format="channels_first")
-        want = np.asarray(last(x))
+        want = ops.convert_to_numpy(last(x))
         first.build(to_channels_first(x).shape)
         first.set_weights(last.get_weights())
-        got = np.asarray(first(to_channels_first(x)))
+        got = ops.convert_to_numpy(first(to_channels_first(x)))
         np.testing.assert_allclose(got, to_channels_first(want), rtol=1e-5, atol=1e-6)
 
     def test_default_data_format_follows_keras_config(self, name):
@@ -66,7 +67,7 @@ class TestGating:
         assert layer.data_format == "channels_first"
         assert layer.get_config()["data_format"] == "channels_first"
         x = positive((2, 16, 5, 6))
-        assert np.asarray(layer(x)).shape == x.shape
+        assert ops.convert_to_numpy(layer(x)).shape == x.shape
 
     def test_wrong_rank_and_unknown_channels(self, name):
         with pytest.raises(ValueError, match="rank 3, 4 or 5"):
@@ -93,13 +94,17 @@ def test_masked_steps_do_not_change_the_valid_ones(name):
     layer = BLOCKS[name]()
     # CBAM's spatial convolution sees the padding; its channel part must not.
     block = layer.channel_attention if name == "cbam" else layer
-    full = np.asarray(block(x, mask=mask))
-    np.testing.assert_allclose(full[0, :5], np.asarray(block(x[:1, :5]))[0], rtol=1e-5)
-    np.testing.assert_allclose(full[1], np.asarray(block(x[1:]))[0], rtol=1e-5)
+    full = ops.convert_to_numpy(block(x, mask=mask))
+    np.testing.assert_allclose(
+        full[0, :5], ops.convert_to_numpy(block(x[:1, :5]))[0], rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        full[1], ops.convert_to_numpy(block(x[1:]))[0], rtol=1e-5
+    )
     if name == "cbam":
         np.testing.assert_allclose(
-            np.asarray(layer(x, mask=mask)),
-            np.asarray(layer.spatial_attention(full)),
+            ops.convert_to_numpy(layer(x, mask=mask)),
+            ops.convert_to_numpy(layer.spatial_attention(full)),
             rtol=1e-6,
         )
 
@@ -111,14 +116,16 @@ def test_mask_passes_through_a_functional_model():
     x = positive((2, 6, 4))
     x[0, 3:] = 0.0
     y = keras.Model(inputs, outputs)(x)
-    np.testing.assert_array_equal(np.asarray(y._keras_mask)[0], [1, 1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(y._keras_mask)[0], [1, 1, 1, 0, 0, 0]
+    )
 
 
 class TestSqueezeExcitation:
     def test_matches_numpy_reference(self):
         x = positive((2, 5, 6, 16))
         layer = layers.SqueezeExcitation(reduction=4)
-        y = np.asarray(layer(x))
+        y = ops.convert_to_numpy(layer(x))
         w1, b1, w2, b2 = layer.get_weights()
         z = x.mean(axis=(1, 2))
         s = sigmoid(np.maximum(z @ w1 + b1, 0) @ w2 + b2)
@@ -158,7 +165,7 @@ class TestCBAM:
     def test_channel_attention_matches_numpy_reference(self):
         x = positive((2, 5, 6, 16))
         layer = layers.ChannelAttention(reduction=4)
-        y = np.asarray(layer(x))
+        y = ops.convert_to_numpy(layer(x))
         w1, b1, w2, b2 = layer.get_weights()
 
         def mlp(z):
@@ -170,7 +177,7 @@ class TestCBAM:
     def test_spatial_attention_matches_numpy_reference(self):
         x = positive((2, 9, 16))
         layer = layers.SpatialAttention(kernel_size=3)
-        y = np.asarray(layer(x))
+        y = ops.convert_to_numpy(layer(x))
         kernel, bias = layer.get_weights()  # (3, 2, 1), (1,)
         maps = np.stack([x.mean(-1), x.max(-1)], axis=-1)  # (B, T, 2)
         padded = np.pad(maps, ((0, 0), (1, 1), (0, 0)))
@@ -180,8 +187,8 @@ class TestCBAM:
     def test_chains_channel_then_spatial(self):
         x = positive((2, 5, 6, 16))
         layer = layers.CBAM(reduction=4, kernel_size=3)
-        y = np.asarray(layer(x))
-        want = layer.spatial_attention(layer.channel_attention(x))
+        y = ops.convert_to_numpy(layer(x))
+        want = ops.convert_to_numpy(layer.spatial_attention(layer.channel_attention(x)))
         np.testing.assert_allclose(y, want, rtol=1e-6)
         assert layer.channel_attention.hidden_dense.units == 4
         assert layer.spatial_attention.conv.kernel_size == (3, 3)
@@ -221,7 +228,7 @@ class TestEfficientChannelAttention:
     def test_matches_numpy_reference(self):
         x = positive((2, 5, 6, 16))
         layer = layers.EfficientChannelAttention(kernel_size=5)
-        y = np.asarray(layer(x))
+        y = ops.convert_to_numpy(layer(x))
         (kernel,) = layer.get_weights()  # (5, 1, 1), no bias
         assert kernel.shape == (5, 1, 1)
         z = np.pad(x.mean(axis=(1, 2)), ((0, 0), (2, 2)))
@@ -290,4 +297,4 @@ def test_unknown_spatial_size(name):
     assert tuple(outputs.shape) == (None, None, None, 16)
     model = keras.Model(inputs, outputs)
     for shape in ((2, 5, 7, 16), (1, 9, 4, 16)):
-        assert np.asarray(model(positive(shape))).shape == shape
+        assert ops.convert_to_numpy(model(positive(shape))).shape == shape

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_imbalance import layers
 
@@ -15,7 +16,7 @@ def softmax(z, axis=-1):
 def reference(layer, x, mask=None):
     """Pooling by multi-head attention with learned queries, in NumPy."""
     (w_k,) = layer.key_dense.get_weights()
-    query = np.asarray(layer.query)
+    query = ops.convert_to_numpy(layer.query)
     heads, d = query.shape
     b, t, _ = x.shape
     keys = (x @ w_k).reshape(b, t, heads, d)
@@ -31,7 +32,7 @@ def reference(layer, x, mask=None):
 def test_matches_reference_and_scores_sum_to_one(num_heads):
     x = RNG.normal(size=(3, 6, 8)).astype("float32")
     layer = layers.AttentionPooling(num_heads, return_attention_scores=True)
-    pooled, scores = (np.asarray(v) for v in layer(x))
+    pooled, scores = (ops.convert_to_numpy(v) for v in layer(x))
     want_pooled, want_scores = reference(layer, x)
     assert pooled.shape == (3, 8) and scores.shape == (3, num_heads, 6)
     np.testing.assert_allclose(scores.sum(-1), 1.0, rtol=1e-6)
@@ -42,7 +43,7 @@ def test_matches_reference_and_scores_sum_to_one(num_heads):
 
 def test_pooled_vector_is_a_convex_combination():
     x = RNG.uniform(0, 1, size=(2, 5, 4)).astype("float32")
-    pooled = np.asarray(layers.AttentionPooling()(x))
+    pooled = ops.convert_to_numpy(layers.AttentionPooling()(x))
     assert np.all(pooled >= x.min(axis=1) - 1e-6)
     assert np.all(pooled <= x.max(axis=1) + 1e-6)
 
@@ -52,7 +53,9 @@ def test_zero_query_is_global_average_pooling():
     layer = layers.AttentionPooling(num_heads=2)
     layer.build(x.shape)
     layer.query.assign(np.zeros((2, 2), "float32"))
-    np.testing.assert_allclose(layer(x), x.mean(axis=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(layer(x)), x.mean(axis=1), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_masked_steps_get_zero_weight():
@@ -62,7 +65,7 @@ def test_masked_steps_get_zero_weight():
     mask[1, 1:] = False
     mask[2, :] = False  # nothing valid: pools to zeros
     layer = layers.AttentionPooling(2, return_attention_scores=True)
-    pooled, scores = (np.asarray(v) for v in layer(x, mask=mask))
+    pooled, scores = (ops.convert_to_numpy(v) for v in layer(x, mask=mask))
     assert np.all(scores[0, :, 4:] == 0) and np.all(scores[1, :, 1:] == 0)
     np.testing.assert_allclose(scores[:2].sum(-1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(scores[1, :, 0], 1.0)
@@ -74,7 +77,8 @@ def test_masked_steps_get_zero_weight():
     # The padded steps' values do not matter.
     noisy = x.copy()
     noisy[0, 4:] = 1e3
-    np.testing.assert_allclose(layer(noisy, mask=mask)[0][0], pooled[0], rtol=1e-6)
+    noisy_pooled = ops.convert_to_numpy(layer(noisy, mask=mask)[0])
+    np.testing.assert_allclose(noisy_pooled[0], pooled[0], rtol=1e-6)
 
 
 def test_keras_mask_from_embedding():
@@ -84,7 +88,7 @@ def test_keras_mask_from_embedding():
     model = keras.Model(tokens, [pooled, scores])
     x = np.array([[3, 4, 0, 0, 0], [1, 2, 3, 4, 5]], "int32")
     _, s = model(x)
-    s = np.asarray(s)
+    s = ops.convert_to_numpy(s)
     assert np.all(s[0, 0, 2:] == 0)
     np.testing.assert_allclose(s.sum(-1), 1.0, rtol=1e-6)
 
@@ -92,7 +96,7 @@ def test_keras_mask_from_embedding():
 def test_feature_maps_are_pooled_over_positions():
     x = RNG.normal(size=(2, 3, 4, 8)).astype("float32")
     layer = layers.AttentionPooling(2, return_attention_scores=True)
-    pooled, scores = (np.asarray(v) for v in layer(x))
+    pooled, scores = (ops.convert_to_numpy(v) for v in layer(x))
     assert pooled.shape == (2, 8) and scores.shape == (2, 2, 3, 4)
     np.testing.assert_allclose(scores.sum(axis=(2, 3)), 1.0, rtol=1e-6)
     want_pooled, want_scores = reference(layer, x.reshape(2, 12, 8))

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_imbalance import layers
 
@@ -10,7 +11,7 @@ RNG = np.random.default_rng(9)
 def test_weights_are_a_softmax_and_scale_the_features():
     x = RNG.normal(size=(5, 7)).astype("float32")
     layer = layers.FeatureAttention(hidden_units=4, return_attention=True)
-    features, weights = (np.asarray(v) for v in layer(x))
+    features, weights = (ops.convert_to_numpy(v) for v in layer(x))
     assert features.shape == weights.shape == (5, 7)
     assert np.all(weights > 0)
     np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-6)

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_imbalance import layers
 
@@ -19,10 +20,16 @@ def softmax(z):
 def test_concat_sum_mean():
     xs = branches()
     np.testing.assert_allclose(
-        layers.BranchFusion("concat")(xs), np.concatenate(xs, -1), rtol=1e-6
+        ops.convert_to_numpy(layers.BranchFusion("concat")(xs)),
+        np.concatenate(xs, -1),
+        rtol=1e-6,
     )
-    np.testing.assert_allclose(layers.BranchFusion("sum")(xs), sum(xs), rtol=1e-6)
-    np.testing.assert_allclose(layers.BranchFusion("mean")(xs), sum(xs) / 3, rtol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(layers.BranchFusion("sum")(xs)), sum(xs), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(layers.BranchFusion("mean")(xs)), sum(xs) / 3, rtol=1e-6
+    )
 
 
 def test_concat_takes_different_widths():
@@ -36,7 +43,7 @@ def test_concat_takes_different_widths():
 def test_gated_is_a_softmax_mixture_from_all_branches():
     xs = branches()
     fusion = layers.BranchFusion("gated")
-    y = np.asarray(fusion(xs))
+    y = ops.convert_to_numpy(fusion(xs))
     kernel, bias = fusion.gate_dense.get_weights()
     assert kernel.shape == (12, 3)
     gates = softmax(np.concatenate(xs, -1) @ kernel + bias)
@@ -48,9 +55,9 @@ def test_gated_is_a_softmax_mixture_from_all_branches():
 def test_attention_scores_each_branch_with_a_learned_query():
     xs = branches()
     fusion = layers.BranchFusion("attention")
-    y = np.asarray(fusion(xs))
+    y = ops.convert_to_numpy(fusion(xs))
     kernel, bias = fusion.score_dense.get_weights()
-    query = np.asarray(fusion.query)
+    query = ops.convert_to_numpy(fusion.query)
     assert kernel.shape == (4, 4) and query.shape == (4,)
     logits = np.stack([np.tanh(x @ kernel + bias) @ query for x in xs], -1)
     weights = softmax(logits)
@@ -63,7 +70,7 @@ def test_attention_scores_each_branch_with_a_learned_query():
 @pytest.mark.parametrize("mode", ["gated", "attention"])
 def test_weighted_modes_stay_within_the_branches(mode):
     xs = branches()
-    y = np.asarray(layers.BranchFusion(mode)(xs))
+    y = ops.convert_to_numpy(layers.BranchFusion(mode)(xs))
     stacked = np.stack(xs)
     assert np.all(y >= stacked.min(0) - 1e-5) and np.all(y <= stacked.max(0) + 1e-5)
 

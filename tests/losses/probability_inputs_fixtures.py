@@ -24,7 +24,8 @@ PROBABILITY_LOSSES = {
         "multilabel",
     ),
     "SigmoidFocalCrossEntropy": (
-        losses.SigmoidFocalCrossEntropy,
+        # (Its TF-Addons default, reduction=None, is TensorFlow's only.)
+        partial(losses.SigmoidFocalCrossEntropy, reduction="sum_over_batch_size"),
         losses.sigmoid_focal_crossentropy,
         "multilabel",
     ),

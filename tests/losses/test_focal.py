@@ -1,3 +1,5 @@
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -151,16 +153,39 @@ class TestBinaryFocalLoss:
 
 class TestSigmoidFocalCrossEntropy:
     def test_tfa_documentation_example(self):
-        fl = losses.SigmoidFocalCrossEntropy()
+        fl = losses.SigmoidFocalCrossEntropy(reduction="none")
         got = fl([[1.0], [1.0], [0.0]], [[0.97], [0.91], [0.03]])
         np.testing.assert_allclose(
-            got, [6.8532745e-06, 1.9097870e-04, 2.0559824e-05], rtol=1e-6
+            keras.ops.convert_to_numpy(got),
+            [6.8532745e-06, 1.9097870e-04, 2.0559824e-05],
+            rtol=1e-6,
         )
 
     def test_tfa_defaults(self):
-        fl = losses.SigmoidFocalCrossEntropy()
+        fl = losses.SigmoidFocalCrossEntropy(reduction="none")
         assert (fl.alpha, fl.gamma, fl.from_logits) == (0.25, 2.0, False)
-        assert fl.reduction == "none" and fl.name == "sigmoid_focal_crossentropy"
+        assert fl.name == "sigmoid_focal_crossentropy"
+
+    def test_default_reduction_is_tfa_on_tensorflow_and_an_error_elsewhere(self):
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            fl = losses.SigmoidFocalCrossEntropy()
+            assert fl.reduction == "none"
+            assert fl.get_config()["reduction"] == "none"
+            return
+        message = (
+            "SigmoidFocalCrossEntropy keeps TF-Addons' per-sample default "
+            "(reduction=None, one loss per sample) on the TensorFlow backend "
+            f"only: model.fit on the {backend} backend needs a scalar loss. Pass "
+            'reduction="sum_over_batch_size" to train with it'
+        )
+        with pytest.raises(ValueError, match="^" + re.escape(message)):
+            losses.SigmoidFocalCrossEntropy(from_logits=True)
+        # Explicit reductions, and configs saved with one, work everywhere.
+        for reduction in ("none", "sum_over_batch_size"):
+            fl = losses.SigmoidFocalCrossEntropy(reduction=reduction)
+            clone = losses.SigmoidFocalCrossEntropy.from_config(fl.get_config())
+            assert clone.reduction == reduction
 
     def test_sums_over_last_axis_and_logits(self):
         y = TestBinaryFocalLoss.Y

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+from keras import ops
 
 from keras_imbalance.models.decoupling import find_head
 
@@ -83,7 +84,7 @@ def head_name(model):
 def features_of(model):
     """The input of the head, as a NumPy array."""
     head = find_head(model, head_name(model))
-    return keras.Model(model.input, head.input)(X).numpy()
+    return ops.convert_to_numpy(keras.Model(model.input, head.input)(X))
 
 
 def sparse_ce():

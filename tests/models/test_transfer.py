@@ -10,6 +10,7 @@ SavedModel exports are tested in `test_transfer_saving.py`.
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_imbalance.models import transfer
 from keras_imbalance.models.backbones import ReverseChannels
@@ -65,7 +66,10 @@ def trained(classifier):
     def get(backbone, shape):
         if (backbone, shape) not in cache:
             model = classifier(backbone, shape)
-            before = [w.numpy() for w in model.get_layer("backbone").trainable_weights]
+            before = [
+                ops.convert_to_numpy(w)
+                for w in model.get_layer("backbone").trainable_weights
+            ]
             # SGD: no slot variables to create, the step costs half Adam's.
             model.compile(
                 optimizer=keras.optimizers.SGD(0.01),
@@ -117,7 +121,9 @@ class TestBuild:
         assert outputs.shape == (5, C)
         assert np.all(np.isfinite(outputs))
         after = model.get_layer("backbone").trainable_weights
-        assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after))
+        assert any(
+            not np.allclose(b, ops.convert_to_numpy(a)) for b, a in zip(before, after)
+        )
 
     @pytest.mark.parametrize("shape", SHAPES, ids=["32x32x3", "28x28x1"])
     def test_layout(self, shape):
@@ -253,7 +259,9 @@ class TestPreprocessing:
         y = x
         for layer in transfer.preprocessing_layers(spec.preprocessing):
             y = layer(y)
-        np.testing.assert_allclose(np.asarray(y), expected, rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(y), expected, rtol=1e-6, atol=1e-5
+        )
 
     @pytest.mark.parametrize(
         "name", [n for n in BACKBONES if BACKBONES[n].preprocessing == "included"]
@@ -261,7 +269,7 @@ class TestPreprocessing:
     def test_included_preprocessing_is_identity_outside(self, name):
         x = images((8, 8, 3))
         np.testing.assert_array_equal(
-            np.asarray(BACKBONES[name].preprocess_input(x.copy())), x
+            ops.convert_to_numpy(BACKBONES[name].preprocess_input(x.copy())), x
         )
         assert transfer.preprocessing_layers("included") == []
 
@@ -270,7 +278,7 @@ class TestPreprocessing:
         x = images((32, 32, 3))
         inside = keras.Model(model.input, model.get_layer("preprocessing").output)
         np.testing.assert_allclose(
-            inside(x).numpy(),
+            ops.convert_to_numpy(inside(x)),
             keras.applications.resnet50.preprocess_input(x.copy()),
             rtol=1e-6,
             atol=1e-5,
@@ -287,10 +295,10 @@ class TestPreprocessing:
     def test_reverse_channels(self):
         layer = ReverseChannels()
         x = images((4, 4, 3))
-        np.testing.assert_array_equal(layer(x).numpy(), x[..., ::-1])
+        np.testing.assert_array_equal(ops.convert_to_numpy(layer(x)), x[..., ::-1])
         assert layer.compute_output_shape((None, 4, 4, 3)) == (None, 4, 4, 3)
         restored = ReverseChannels.from_config(layer.get_config())
-        np.testing.assert_array_equal(restored(x).numpy(), x[..., ::-1])
+        np.testing.assert_array_equal(ops.convert_to_numpy(restored(x)), x[..., ::-1])
 
 
 class TestUnfreeze:
