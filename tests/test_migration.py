@@ -6,6 +6,7 @@ imbalanced-learn, Keras), and against a NumPy transcription of its source
 where it does not (tensorflow-addons).
 """
 
+import os
 import pathlib
 import re
 import warnings
@@ -138,15 +139,22 @@ def test_the_guide_blocks_run(heading):
     if "imbalanced-learn" in heading:
         pytest.importorskip("imblearn")
     namespace = _guide_namespace()
-    for block in blocks:
-        if "tensorflow_addons" in block:
-            continue
-        if "fails in Keras" in block.splitlines()[0]:
-            assert _run_failing_calls(block, namespace) == 4
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # imblearn's PyDataset warning
-            exec(block, namespace)  # noqa: S102 - the guide's own code
+    # A block may set os.environ (the guide's KERAS_BACKEND example): later
+    # tests in this process, and the notebook kernels it starts, inherit it.
+    environment = dict(os.environ)
+    try:
+        for block in blocks:
+            if "tensorflow_addons" in block:
+                continue
+            if "fails in Keras" in block.splitlines()[0]:
+                assert _run_failing_calls(block, namespace) == 4
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # imblearn's PyDataset warning
+                exec(block, namespace)  # noqa: S102 - the guide's own code
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 # ------------------------------------------------------------- tensorflow-addons
