@@ -8,14 +8,12 @@ TensorFlow's to 1e-5; the invalid label gives NaN under JAX (a compiled step
 cannot raise) and the eager error under PyTorch (its steps run eagerly).
 """
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
+
+from tests.child_report import child_report
 
 pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
 
@@ -140,21 +138,11 @@ CHILD = SETUP + textwrap.dedent(
 @pytest.fixture(scope="module", params=["jax", "torch"])
 def jax_report(request, tmp_path_factory):
     pytest.importorskip(request.param)
-    env = dict(os.environ, KERAS_BACKEND=request.param, TF_CPP_MIN_LOG_LEVEL="3")
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (os.getcwd(), env.get("PYTHONPATH", "")) if p
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        env=env,
+    return child_report(
+        CHILD,
         cwd=tmp_path_factory.mktemp(request.param),
-        capture_output=True,
-        text=True,
-        timeout=600,
+        KERAS_BACKEND=request.param,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    line = [s for s in done.stdout.splitlines() if s.startswith("REPORT")][-1]
-    return json.loads(line[len("REPORT") :])
 
 
 def test_runs_on_the_backend(jax_report, request):

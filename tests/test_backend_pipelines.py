@@ -9,14 +9,13 @@ measured inside `fit` by a metric, so the class distribution the model sees
 is the one checked.
 """
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
+
+from tests.child_report import child_report
 
 pytestmark = pytest.mark.slow  # the whole file: see pyproject.toml
 
@@ -148,18 +147,7 @@ CHILD = textwrap.dedent(
 @pytest.fixture(scope="module", params=["jax", "torch"])
 def report(request):
     pytest.importorskip(request.param)
-    env = dict(os.environ, KERAS_BACKEND=request.param, TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    line = [s for s in done.stdout.splitlines() if s.startswith("REPORT")][-1]
-    out = json.loads(line[len("REPORT") :])
+    out = child_report(CHILD, KERAS_BACKEND=request.param)
     assert out["backend"] == request.param
     return out
 

@@ -1,6 +1,6 @@
 """The public API: every name of every public module's `__all__`.
 
-The modules are found by walking the package (`tests/conformance.py`,
+The modules are found by walking the package (`tests/conformance/names.py`,
 `public_modules`: underscore modules are private). For each name:
 
 * it exists;
@@ -266,6 +266,9 @@ def test_harness_rejects_an_unregistered_class_and_a_drifting_config():
 def test_harness_names_a_public_class_without_a_case(monkeypatch):
     classes = dict(conformance.public_keras_classes("layer"))
     classes["BrandNewLayer"] = _Unregistered
-    monkeypatch.setattr(conformance, "public_keras_classes", lambda kind=None: classes)
+    monkeypatch.setattr(  # where `missing_cases` looks it up
+        "tests.conformance.case_tables.public_keras_classes",
+        lambda kind=None: classes,
+    )
     problems = conformance.missing_cases("layer")
     assert any("BrandNewLayer" in p and "add an entry" in p for p in problems), problems

@@ -1,12 +1,12 @@
 """Checks every public layer gets for free (imbalanced-learn's conformance idea).
 
-Every public layer class has cases in `tests/conformance.py` (`_layer_cases`;
-a new layer without one fails `test_every_public_layer_has_a_case`) and
-inherits: training inside a functional model, `.keras` and SavedModel round
-trips, config and serialization round trips, output shapes
-(`compute_output_shape` and the symbolic ones), finiteness under mixed
-precision and float64, XLA agreeing with eager, and frozen layers staying
-frozen after loading.
+Every public layer class has cases in `tests/conformance/case_tables.py`
+(`_layer_cases`; a new layer without one fails
+`test_every_public_layer_has_a_case`) and inherits: training inside a
+functional model, `.keras` and SavedModel round trips, config and
+serialization round trips, output shapes (`compute_output_shape` and the
+symbolic ones), finiteness under mixed precision and float64, XLA agreeing
+with eager, and frozen layers staying frozen after loading.
 """
 
 import keras

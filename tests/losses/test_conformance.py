@@ -1,6 +1,6 @@
 """Checks every public loss gets for free (imbalanced-learn's conformance idea).
 
-Every public loss class has cases in `tests/conformance.py` (`_loss_cases`;
+Every public loss class has cases in `tests/conformance/case_tables.py` (`_loss_cases`;
 a new loss without one fails `test_every_public_loss_has_a_case`) and
 inherits the shared checks (config, serialization, `.keras` and SavedModel
 round trips, dtype policies, XLA) and the label-format, shape, reduction,

@@ -3,8 +3,9 @@
 Builders: a new `build_*` function of `keras_imbalance.models` is added to
 `BUILDERS` (`test_every_public_builder_has_a_case` fails until it is) and
 inherits build, one fit step, `.keras` and SavedModel round trips. Model
-classes (`keras.Model` subclasses) have their cases in `tests/conformance.py`
-(`_model_cases`) and get the generic checks of the harness.
+classes (`keras.Model` subclasses) have their cases in
+`tests/conformance/case_tables.py` (`_model_cases`) and get the generic
+checks of the harness.
 """
 
 import inspect
