@@ -13,16 +13,29 @@ loss and metrics, and `comparison.compare(..., distribution=...)`. Each child
 prints a JSON report the tests below assert on.
 """
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
+from tests.child_report import child_report
+
 # --------------------------------------------------------------- TensorFlow
+
+# The long-tailed images `compare` trains on under MirroredStrategy (global
+# batches of 16), made the same way by both children that use them.
+COMPARE_ARRAYS = textwrap.dedent(
+    """
+    images_rng = np.random.default_rng(5)
+    images = images_rng.normal(size=(3, 8, 8, 1)).astype("float32")
+    def split(per_class):
+        labels = np.repeat([0, 1, 2], per_class)
+        noise = images_rng.normal(size=(len(labels), 8, 8, 1))
+        return images[labels] + noise.astype("float32"), labels
+    arrays = (split([100, 40, 20]), split([10, 10, 10]))
+    factory = comparison.model_factory("small_cnn", width=4, depth=1)
+    """
+)
 
 TF_CHILD = textwrap.dedent(
     """
@@ -176,29 +189,74 @@ TF_CHILD = textwrap.dedent(
         trained[where] = np.concatenate(
             [w.ravel() for w in model.get_weights()]).tolist()
     out["balanced"]["fit"] = trained
+
+    # compare under the strategy (global batches of 16); its results file is
+    # rerun by a new process (MIRRORED_RERUN_CHILD).
+    from keras_imbalance import comparison
+    COMPARE_ARRAYS
+    compared = {}
+    for where, given in (("one", None), ("two", strategy)):
+        result = comparison.compare(
+            "focal", arrays, epochs=1, batch_size=16, model=factory,
+            distribution=given)
+        compared[where] = {
+            "validation": result.runs[0].validation.balanced_accuracy,
+            "test": result.runs[0].test.balanced_accuracy,
+            "distribution": result.setup["distribution"],
+            "in_scope_after": tf.distribute.has_strategy(),
+        }
+    compared["results"] = result.to_json()
+    out["compare"] = compared
     print("REPORT" + json.dumps(out))
     """
-)
-
-
-def _report(child, **env):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env)
-    done = subprocess.run(
-        [sys.executable, "-c", child],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    line = [s for s in done.stdout.splitlines() if s.startswith("REPORT")][-1]
-    return json.loads(line[len("REPORT") :])
+).replace("COMPARE_ARRAYS\n", COMPARE_ARRAYS)
 
 
 @pytest.fixture(scope="module")
 def mirrored():
     pytest.importorskip("tensorflow")
-    return _report(TF_CHILD, KERAS_BACKEND="tensorflow")
+    return child_report(TF_CHILD, KERAS_BACKEND="tensorflow")
+
+
+# `rerun` of the results file in a new process with the same two devices (a
+# second MirroredStrategy over the same devices in one process collides with
+# the first one's collective ops in TensorFlow).
+MIRRORED_RERUN_CHILD = (
+    textwrap.dedent(
+        """
+        import json, sys
+
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+        import numpy as np
+
+        from keras_imbalance import comparison
+        """
+    )
+    + COMPARE_ARRAYS
+    + textwrap.dedent(
+        """
+        again = comparison.rerun(sys.argv[1], data=arrays)
+        print("REPORT" + json.dumps({
+            "distribution": again.setup["distribution"],
+            "test": again.runs[0].test.balanced_accuracy,
+        }))
+        """
+    )
+)
+
+
+@pytest.fixture(scope="module")
+def mirrored_rerun(mirrored, tmp_path_factory):
+    path = tmp_path_factory.mktemp("rerun") / "results.json"
+    path.write_text(mirrored["compare"]["results"], encoding="utf-8")
+    return child_report(
+        MIRRORED_RERUN_CHILD, args=[str(path)], KERAS_BACKEND="tensorflow"
+    )
 
 
 @pytest.mark.slow  # a subprocess
@@ -291,6 +349,21 @@ class TestMirroredStrategy:
         fit = mirrored["balanced"]["fit"]
         np.testing.assert_allclose(fit["two"], fit["one"], atol=1e-5)
 
+    def test_compare_trains_under_the_strategy_and_records_it(self, mirrored):
+        runs = mirrored["compare"]
+        assert runs["one"]["distribution"] is None
+        recorded = runs["two"]["distribution"]
+        assert recorded["class_name"] == "MirroredStrategy"
+        assert recorded["replicas"] == 2 and len(recorded["devices"]) == 2
+        for where in ("one", "two"):
+            assert not runs[where]["in_scope_after"]
+            assert 0.0 <= runs[where]["test"] <= 1.0
+
+    def test_rerun_replays_the_strategy(self, mirrored, mirrored_rerun):
+        runs = mirrored["compare"]
+        assert mirrored_rerun["distribution"] == runs["two"]["distribution"]
+        assert mirrored_rerun["test"] == runs["two"]["test"]
+
 
 # ---------------------------------------------------------------------- JAX
 
@@ -352,12 +425,15 @@ JAX_CHILD = textwrap.dedent(
         return centres[labels] + noise, labels
     arrays = (samples(train_counts), samples(test_counts))
 
+    results = []
+
     def scores(**options):
         result = comparison.compare(
             "focal", arrays, epochs=1, batch_size=16,
             model=comparison.model_factory("small_cnn", width=4, depth=1),
             **options,
         )
+        results.append(result)
         run = result.runs[0]
         return {
             "validation": run.validation.balanced_accuracy,
@@ -374,6 +450,12 @@ JAX_CHILD = textwrap.dedent(
         "named": scores(distribution="data_parallel"),
         "given": scores(distribution=distribution),
     }
+    # rerun replays the recorded DataParallel over the same devices.
+    again = comparison.rerun(results[-1].to_json(), data=arrays)
+    out["rerun"] = {
+        "distribution": again.setup["distribution"],
+        "same": again.values("focal") == results[-1].values("focal"),
+    }
     try:
         comparison.compare(
             "ce", arrays, epochs=1, batch_size=15, distribution="data_parallel")
@@ -387,7 +469,7 @@ JAX_CHILD = textwrap.dedent(
 @pytest.fixture(scope="module")
 def data_parallel():
     pytest.importorskip("jax")
-    return _report(
+    return child_report(
         JAX_CHILD,
         KERAS_BACKEND="jax",
         XLA_FLAGS="--xla_force_host_platform_device_count=2",
@@ -437,6 +519,13 @@ class TestDataParallel:
             assert recorded["devices"] == ["cpu:0", "cpu:1"]
             assert runs[option]["after"] == "None"
 
+    def test_rerun_replays_the_distribution(self, data_parallel):
+        rerun = data_parallel["rerun"]
+        assert (
+            rerun["distribution"] == data_parallel["compare"]["given"]["distribution"]
+        )
+        assert rerun["same"]
+
 
 class TestDistributionArgument:
     """`compare(distribution=...)`'s checks, in this (TensorFlow) process."""
@@ -475,6 +564,19 @@ class TestDistributionArgument:
             assert tf.distribute.get_strategy() is strategy
         assert record["class_name"] == "OneDeviceStrategy"
         assert record["replicas"] == 1
+
+    def test_rerun_asks_for_a_distribution_it_cannot_rebuild(self):
+        from keras_imbalance.strategies.context import replayed_distribution
+
+        assert replayed_distribution(None) is None
+        for record in (
+            {"class_name": "ModelParallel", "devices": ["cpu:0"]},
+            {"class_name": "DataParallel", "devices": ["cpu:0", "cpu:1"]},
+            {"class_name": "MirroredStrategy", "devices": ["/device:CPU:7"]},
+            {"class_name": "MultiWorkerMirroredStrategy", "devices": []},
+        ):
+            with pytest.raises(ValueError, match="Pass `distribution=` to `rerun`"):
+                replayed_distribution(record)
 
     def test_ragged_batches_named(self):
         from keras_imbalance.strategies.context import check_batches

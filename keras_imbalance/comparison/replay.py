@@ -3,6 +3,7 @@
 from keras_imbalance.comparison.results import Comparison
 from keras_imbalance.comparison.runner import compare
 from keras_imbalance.models.zoo import ModelFactory
+from keras_imbalance.strategies.context import replayed_distribution
 
 __all__ = ["rerun"]
 
@@ -13,8 +14,10 @@ def rerun(results, *, data=None, model=None, strategies=None, **overrides):
     Every `results.json` records what `compare` was called with: each
     strategy as `strategies.serialize` data (its name and parameters), the
     dataset name or path, the model name or `ModelFactory` config, the
-    protocol, budget, seeds and splits. `rerun` reads them back and calls
-    `compare`, so the same seeds give the same runs on the same machine.
+    protocol, budget, seeds and splits, and the distribution it trained
+    under. `rerun` reads them back and calls `compare`, so the same seeds
+    give the same runs on the same machine (a `DataParallel` or
+    `MirroredStrategy` run is replayed over the same devices).
 
     Args:
         results: A `Comparison`, its JSON text, or the path of its
@@ -26,7 +29,9 @@ def rerun(results, *, data=None, model=None, strategies=None, **overrides):
         strategies: Replaces the recorded strategies (e.g. a subset of
             names). Defaults to the recorded ones.
         **overrides: Other `compare` arguments to change (e.g. `seeds=`,
-            `epochs=`, `progress=`, `keep_models=`).
+            `epochs=`, `progress=`, `keep_models=`, or `distribution=`:
+            required when the recorded distribution cannot be built again
+            here, e.g. other devices or a `MultiWorkerMirroredStrategy`).
 
     Returns:
         A new `Comparison`.
@@ -99,4 +104,6 @@ def rerun(results, *, data=None, model=None, strategies=None, **overrides):
     )
     if setup.get("dataset") == "arrays":
         arguments["class_names"] = setup["class_names"]
+    if "distribution" not in overrides:
+        arguments["distribution"] = replayed_distribution(setup.get("distribution"))
     return compare(strategies, data, **{**arguments, **overrides})

@@ -105,6 +105,42 @@ def distribution_scope(distribution):
     }
 
 
+def replayed_distribution(record):
+    """The distribution that `record` (`setup["distribution"]`) describes, again.
+
+    `rerun` trains under it, so a comparison run on several devices is
+    replayed on the same ones: a `DataParallel` record gives a
+    `keras.distribution.DataParallel` over its devices (JAX backend), a
+    `MirroredStrategy` record a `tf.distribute.MirroredStrategy` over its
+    devices (TensorFlow backend); `None` stays `None` (one device). Any
+    other record, or devices this process does not have, raise `ValueError`
+    asking for `distribution=`.
+    """
+    if record is None:
+        return None
+    kind, devices = record.get("class_name"), list(record.get("devices") or [])
+    backend = keras.config.backend()
+    if kind == "DataParallel" and backend == "jax":
+        if set(devices) <= set(keras.distribution.list_devices()):
+            return keras.distribution.DataParallel(devices=devices)
+    elif kind == "MirroredStrategy" and backend == "tensorflow":
+        import tensorflow as tf
+
+        def place(name):
+            spec = tf.DeviceSpec.from_string(name)
+            return spec.device_type, spec.device_index
+
+        here = {place(d.name) for d in tf.config.list_logical_devices()}
+        if {place(d) for d in devices} <= here:
+            return tf.distribute.MirroredStrategy(devices)
+    raise ValueError(
+        f"These results ran under {kind} over {devices}, which this process "
+        f"(Keras backend {backend!r}) cannot build again. Pass "
+        "`distribution=` to `rerun`: a distribution over this machine's "
+        "devices, or None to train on one device."
+    )
+
+
 def check_batches(record, batch_size, splits):
     """Raise `ValueError` unless the batch axis of `record` divides every batch.
 
