@@ -16,6 +16,7 @@ from sklearn.metrics import precision_recall_curve
 
 from keras_imbalance.evaluation import evaluate_imbalanced, tune_threshold
 from keras_imbalance.export import export_saved_model, load_exported
+from tests.backend_marks import needs_saved_model
 
 
 def brute_force(y, p, objective):
@@ -177,6 +178,7 @@ X = np.array([[-3.0], [0.0], [1.0], [3.0]], "float32")
 
 
 @pytest.mark.slow
+@needs_saved_model
 def test_export_with_a_threshold_moves_class_ids_and_round_trips(tmp_path):
     model = two_logit_model()
     names = ["negative", "positive"]
@@ -201,6 +203,7 @@ def test_export_with_a_threshold_moves_class_ids_and_round_trips(tmp_path):
         assert serving(inputs=X)["class_id"].numpy().tolist() == ids
 
 
+@needs_saved_model
 def test_export_threshold_on_a_sigmoid_column(tmp_path):
     inputs = keras.Input((1,))
     dense = keras.layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")
@@ -212,6 +215,7 @@ def test_export_threshold_on_a_sigmoid_column(tmp_path):
     assert out["probabilities"].shape == (4, 1)
 
 
+@needs_saved_model
 @pytest.mark.parametrize(
     "threshold,outputs,match",
     [
